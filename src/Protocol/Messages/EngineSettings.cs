@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Runtime.Serialization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol.Messages;
+
+/// <summary>The Wasmtime engine settings both ends must share, so that a module precompiled by the supervisor runs in the worker.</summary>
+[DataContract]
+public sealed class EngineSettings
+{
+    /// <summary>Gets or sets the guest stack limit in bytes (deep recursion traps with a stack overflow).</summary>
+    [DataMember(Name = "maxWasmStackBytes")]
+    [JsonPropertyName("maxWasmStackBytes")]
+    public int MaxWasmStackBytes { get; set; } = 512 * 1024;
+
+    /// <summary>Gets or sets the epoch tick in milliseconds: the resolution of call deadlines.</summary>
+    [DataMember(Name = "epochTickMs")]
+    [JsonPropertyName("epochTickMs")]
+    public int EpochTickMs { get; set; } = 1;
+
+    /// <summary>Gets or sets a value indicating whether SIMD is enabled.</summary>
+    [DataMember(Name = "simd")]
+    [JsonPropertyName("simd")]
+    public bool Simd { get; set; } = true;
+
+    /// <summary>Gets or sets a value indicating whether bulk-memory operations are enabled.</summary>
+    [DataMember(Name = "bulkMemory")]
+    [JsonPropertyName("bulkMemory")]
+    public bool BulkMemory { get; set; } = true;
+
+    /// <summary>Gets or sets a value indicating whether multi-value results are enabled.</summary>
+    [DataMember(Name = "multiValue")]
+    [JsonPropertyName("multiValue")]
+    public bool MultiValue { get; set; } = true;
+
+    /// <summary>
+    /// Computes a stable hash of these settings. Both ends compute it; a mismatch in the handshake means the worker
+    /// would build a different engine and could not run the supervisor's precompiled modules.
+    /// </summary>
+    /// <returns>A lower-case hex SHA-256 of a canonical rendering of every setting.</returns>
+    public string ComputeHash()
+    {
+        var canonical = string.Create(
+            CultureInfo.InvariantCulture,
+            $"v{ProtocolConstants.Version};fuel=1;epoch=1;stack={MaxWasmStackBytes};tick={EpochTickMs};simd={Simd};bulk={BulkMemory};multi={MultiValue}");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+}

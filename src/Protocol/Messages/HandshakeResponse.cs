@@ -1,0 +1,34 @@
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol.Messages;
+
+/// <summary>The worker's answer to the handshake: what it speaks, what it runs, and proof that it is the process the supervisor started.</summary>
+[DataContract]
+public sealed class HandshakeResponse
+{
+    /// <summary>Gets or sets the worker's <see cref="ProtocolConstants.Version"/>.</summary>
+    [DataMember(Name = "protocolVersion")]
+    [JsonPropertyName("protocolVersion")]
+    public int ProtocolVersion { get; set; }
+
+    /// <summary>Gets or sets the version of the Wasmtime library the worker loaded.</summary>
+    [DataMember(Name = "wasmtimeVersion")]
+    [JsonPropertyName("wasmtimeVersion")]
+    public string WasmtimeVersion { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the <see cref="EngineSettings.ComputeHash"/> of the engine the worker built.</summary>
+    [DataMember(Name = "engineSettingsHash")]
+    [JsonPropertyName("engineSettingsHash")]
+    public string EngineSettingsHash { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the per-worker secret the supervisor passed privately at start; proves the peer is the spawned worker.</summary>
+    [DataMember(Name = "secret")]
+    [JsonPropertyName("secret")]
+    public string Secret { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the worker's process id.</summary>
+    [DataMember(Name = "workerPid")]
+    [JsonPropertyName("workerPid")]
+    public int WorkerPid { get; set; }
+}

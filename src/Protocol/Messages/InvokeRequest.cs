@@ -1,0 +1,34 @@
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol.Messages;
+
+/// <summary>Asks the worker to call one export.</summary>
+[DataContract]
+public sealed class InvokeRequest
+{
+    /// <summary>Gets or sets the supervisor's id for this call, for logs and audit records.</summary>
+    [DataMember(Name = "callId")]
+    [JsonPropertyName("callId")]
+    public long CallId { get; set; }
+
+    /// <summary>Gets or sets the export to call.</summary>
+    [DataMember(Name = "function")]
+    [JsonPropertyName("function")]
+    public string Function { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the arguments.</summary>
+    [DataMember(Name = "args")]
+    [JsonPropertyName("args")]
+    public WireValue[] Args { get; set; } = [];
+
+    /// <summary>Gets or sets the fuel the call may consume.</summary>
+    [DataMember(Name = "fuel")]
+    [JsonPropertyName("fuel")]
+    public long Fuel { get; set; }
+
+    /// <summary>Gets or sets the call's wall-clock budget in milliseconds.</summary>
+    [DataMember(Name = "timeoutMs")]
+    [JsonPropertyName("timeoutMs")]
+    public long TimeoutMs { get; set; }
+}

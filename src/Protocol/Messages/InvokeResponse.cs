@@ -1,0 +1,54 @@
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol.Messages;
+
+/// <summary>The outcome of a call: results or an error, and what the call consumed either way.</summary>
+[DataContract]
+public sealed class InvokeResponse
+{
+    /// <summary>Gets or sets the error, or <see langword="null"/> on success.</summary>
+    [DataMember(Name = "error")]
+    [JsonPropertyName("error")]
+    public WorkerError? Error { get; set; }
+
+    /// <summary>Gets or sets the results (empty on error).</summary>
+    [DataMember(Name = "results")]
+    [JsonPropertyName("results")]
+    public WireValue[] Results { get; set; } = [];
+
+    /// <summary>Gets or sets the fuel the call consumed.</summary>
+    [DataMember(Name = "fuelConsumed")]
+    [JsonPropertyName("fuelConsumed")]
+    public long FuelConsumed { get; set; }
+
+    /// <summary>Gets or sets the time spent in the guest, in microseconds.</summary>
+    [DataMember(Name = "durationUs")]
+    [JsonPropertyName("durationUs")]
+    public long DurationUs { get; set; }
+
+    /// <summary>Gets or sets the instance's linear memory after the call, in bytes.</summary>
+    [DataMember(Name = "memoryBytes")]
+    [JsonPropertyName("memoryBytes")]
+    public long MemoryBytes { get; set; }
+
+    /// <summary>Gets or sets the largest linear memory the worker has seen for this plugin, in bytes.</summary>
+    [DataMember(Name = "peakMemoryBytes")]
+    [JsonPropertyName("peakMemoryBytes")]
+    public long PeakMemoryBytes { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the call trapped and the instance was replaced.</summary>
+    [DataMember(Name = "reinstantiated")]
+    [JsonPropertyName("reinstantiated")]
+    public bool Reinstantiated { get; set; }
+
+    /// <summary>Gets or sets how many host functions the guest called during the call.</summary>
+    [DataMember(Name = "hostCalls")]
+    [JsonPropertyName("hostCalls")]
+    public long HostCalls { get; set; }
+
+    /// <summary>Gets or sets how many of those host calls failed (bad pointers, bad arguments).</summary>
+    [DataMember(Name = "hostCallErrors")]
+    [JsonPropertyName("hostCallErrors")]
+    public long HostCallErrors { get; set; }
+}

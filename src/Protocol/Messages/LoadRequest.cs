@@ -1,0 +1,39 @@
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol.Messages;
+
+/// <summary>Asks the worker to load its plugin's precompiled module and instantiate it.</summary>
+[DataContract]
+public sealed class LoadRequest
+{
+    /// <summary>Gets or sets the plugin id, for logs.</summary>
+    [DataMember(Name = "pluginId")]
+    [JsonPropertyName("pluginId")]
+    public string PluginId { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the module precompiled by the supervisor's engine (<c>Module.Serialize</c>).</summary>
+    [DataMember(Name = "artifact")]
+    [JsonPropertyName("artifact")]
+    public byte[] Artifact { get; set; } = [];
+
+    /// <summary>Gets or sets the store's linear-memory limit in bytes.</summary>
+    [DataMember(Name = "memoryLimitBytes")]
+    [JsonPropertyName("memoryLimitBytes")]
+    public long MemoryLimitBytes { get; set; }
+
+    /// <summary>Gets or sets the typed signatures declared in the manifest.</summary>
+    [DataMember(Name = "signatures")]
+    [JsonPropertyName("signatures")]
+    public FunctionSignatureDto[] Signatures { get; set; } = [];
+
+    /// <summary>Gets or sets the fuel <c>soch_init</c> may consume.</summary>
+    [DataMember(Name = "initFuel")]
+    [JsonPropertyName("initFuel")]
+    public long InitFuel { get; set; }
+
+    /// <summary>Gets or sets the wall-clock budget of <c>soch_init</c> in milliseconds.</summary>
+    [DataMember(Name = "initTimeoutMs")]
+    [JsonPropertyName("initTimeoutMs")]
+    public long InitTimeoutMs { get; set; }
+}

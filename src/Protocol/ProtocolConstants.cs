@@ -1,0 +1,29 @@
+namespace SochDb.Isolated.Protocol;
+
+/// <summary>Constants that both ends of the supervisor–worker channel must agree on.</summary>
+public static class ProtocolConstants
+{
+    /// <summary>
+    /// The wire protocol version. Bump on any change to a message, a method name or the meaning of a field;
+    /// the handshake refuses a worker that speaks another version.
+    /// </summary>
+    public const int Version = 1;
+
+    /// <summary>The wasm import module that holds the host functions.</summary>
+    public const string HostModule = "sochdb";
+
+    /// <summary>The guest export the worker calls to allocate argument buffers: <c>soch_alloc(len: i32) -&gt; i32</c>.</summary>
+    public const string AllocExport = "soch_alloc";
+
+    /// <summary>The optional guest export the worker calls to release returned buffers: <c>soch_free(ptr: i32, len: i32)</c>.</summary>
+    public const string FreeExport = "soch_free";
+
+    /// <summary>The optional guest export run once after each instantiation: <c>soch_init() -&gt; i32</c>, non-zero fails.</summary>
+    public const string InitExport = "soch_init";
+
+    /// <summary>The guest export that holds linear memory.</summary>
+    public const string MemoryExport = "memory";
+
+    /// <summary>The environment variable the supervisor sets on a worker so it can tell it was started as one.</summary>
+    public const string WorkerMarkerVariable = "SOCHDB_ISOLATED_WORKER";
+}

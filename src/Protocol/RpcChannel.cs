@@ -1,0 +1,49 @@
+using MessagePack;
+using MessagePack.Resolvers;
+using StreamJsonRpc;
+
+namespace SochDb.Isolated.Protocol;
+
+/// <summary>Builds the JSON-RPC connection both ends use, so encoding and framing are decided in one place.</summary>
+public static class RpcChannel
+{
+    private static readonly MessagePackSerializerOptions MessagePackOptions =
+        MessagePackSerializerOptions.Standard.WithResolver(StandardResolver.Instance).WithSecurity(MessagePackSecurity.UntrustedData);
+
+    /// <summary>Creates the message handler for a duplex stream.</summary>
+    /// <param name="duplex">The connected channel stream.</param>
+    /// <param name="format">The encoding and framing.</param>
+    /// <returns>A handler that owns <paramref name="duplex"/>.</returns>
+    public static IJsonRpcMessageHandler CreateHandler(Stream duplex, WireFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(duplex);
+        return format switch
+        {
+            WireFormat.MessagePackLengthPrefixed => new LengthHeaderMessageHandler(duplex, duplex, CreateMessagePackFormatter()),
+            WireFormat.JsonLengthPrefixed => new LengthHeaderMessageHandler(duplex, duplex, new SystemTextJsonFormatter()),
+            WireFormat.JsonHeaders => new HeaderDelimitedMessageHandler(duplex, duplex, new SystemTextJsonFormatter()),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown wire format."),
+        };
+    }
+
+    /// <summary>Creates an unstarted <see cref="JsonRpc"/> over a duplex stream.</summary>
+    /// <param name="duplex">The connected channel stream; owned by the returned connection.</param>
+    /// <param name="format">The encoding and framing.</param>
+    /// <returns>The connection; add targets, then call <see cref="JsonRpc.StartListening"/>.</returns>
+    public static JsonRpc Create(Stream duplex, WireFormat format)
+    {
+        var rpc = new JsonRpc(CreateHandler(duplex, format))
+        {
+            // A dropped supervisor must cancel whatever the worker is doing for it.
+            CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
+        };
+        return rpc;
+    }
+
+    private static MessagePackFormatter CreateMessagePackFormatter()
+    {
+        var formatter = new MessagePackFormatter();
+        formatter.SetMessagePackSerializerOptions(MessagePackOptions);
+        return formatter;
+    }
+}

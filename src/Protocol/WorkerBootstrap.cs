@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol;
+
+/// <summary>
+/// What a worker needs before it can reach its supervisor: written by the supervisor as one JSON line on the
+/// worker's standard input, then standard input is closed. Passing the secret this way keeps it out of the
+/// process's command line and environment, where other processes of the same user could read it.
+/// </summary>
+public sealed class WorkerBootstrap
+{
+    /// <summary>Gets or sets the name of the supervisor's pipe (a Unix domain socket on Linux) to connect to.</summary>
+    [JsonPropertyName("pipe")]
+    public string PipeName { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the per-worker secret the worker returns in its handshake.</summary>
+    [JsonPropertyName("secret")]
+    public string Secret { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the channel's encoding and framing.</summary>
+    [JsonPropertyName("wire")]
+    [JsonConverter(typeof(JsonStringEnumConverter<WireFormat>))]
+    public WireFormat Wire { get; set; }
+
+    /// <summary>Gets or sets the least severe log level the worker writes to standard error (0 = trace … 6 = none).</summary>
+    [JsonPropertyName("logLevel")]
+    public int LogLevel { get; set; } = 2;
+
+    /// <summary>Serializes the bootstrap as one line of JSON.</summary>
+    /// <returns>The JSON text, without a line break.</returns>
+    public string ToJsonLine() => JsonSerializer.Serialize(this);
+
+    /// <summary>Parses a bootstrap line.</summary>
+    /// <param name="line">The line read from standard input.</param>
+    /// <param name="bootstrap">The bootstrap, when the line is valid.</param>
+    /// <returns><see langword="true"/> when the line holds a pipe name and a secret.</returns>
+    public static bool TryParse(string? line, out WorkerBootstrap bootstrap)
+    {
+        bootstrap = new WorkerBootstrap();
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            return false;
+        }
+
+        try
+        {
+            var parsed = JsonSerializer.Deserialize<WorkerBootstrap>(line);
+            if (parsed is null || parsed.PipeName.Length == 0 || parsed.Secret.Length == 0)
+            {
+                return false;
+            }
+
+            bootstrap = parsed;
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace SochDb.Isolated.Protocol;
+
+/// <summary>The JSON-RPC method names the worker serves. Part of the wire contract.</summary>
+public static class WorkerMethods
+{
+    /// <summary><see cref="Messages.HandshakeRequest"/> → <see cref="Messages.HandshakeResponse"/>. Must be the first call.</summary>
+    public const string Handshake = "worker.handshake";
+
+    /// <summary><see cref="Messages.LoadRequest"/> → <see cref="Messages.LoadResponse"/>.</summary>
+    public const string Load = "worker.load";
+
+    /// <summary><see cref="Messages.InvokeRequest"/> → <see cref="Messages.InvokeResponse"/>.</summary>
+    public const string Invoke = "worker.invoke";
+
+    /// <summary>No parameters → <see cref="Messages.WorkerStatus"/>.</summary>
+    public const string Status = "worker.status";
+
+    /// <summary>No parameters → nothing; the worker exits after answering.</summary>
+    public const string Shutdown = "worker.shutdown";
+}

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Logging;
+
+namespace SochDb.Isolated.Supervisor.Logging;
+
+/// <summary>The supervisor's log messages. Event ids 1000–1999 belong to the supervisor.</summary>
+internal static partial class SupervisorLog
+{
+    /// <summary>A worker process started and completed its handshake.</summary>
+    [LoggerMessage(EventId = 1001, EventName = "WorkerStarted", Level = LogLevel.Debug, Message = "Worker {Pid} for plugin {PluginId} is up (handshake in {HandshakeMs:F1} ms)")]
+    public static partial void WorkerStarted(ILogger logger, string pluginId, int pid, double handshakeMs);
+
+    /// <summary>A worker wrote a log line.</summary>
+    [LoggerMessage(EventId = 1002, EventName = "WorkerOutput", Message = "[{PluginId} worker {Pid}] {Line}")]
+    public static partial void WorkerOutput(ILogger logger, LogLevel level, string pluginId, int pid, string line);
+
+    /// <summary>A worker exited without being asked to.</summary>
+    [LoggerMessage(EventId = 1003, EventName = "WorkerCrashed", Level = LogLevel.Warning, Message = "Worker {Pid} for plugin {PluginId} died unasked (exit code {ExitCode})")]
+    public static partial void WorkerCrashed(ILogger logger, string pluginId, int pid, int? exitCode);
+
+    /// <summary>A worker was stopped; the rung of the ladder that ended it is named.</summary>
+    [LoggerMessage(EventId = 1004, EventName = "WorkerStopped", Level = LogLevel.Debug, Message = "Worker {Pid} for plugin {PluginId} stopped ({How})")]
+    public static partial void WorkerStopped(ILogger logger, string pluginId, int pid, string how);
+
+    /// <summary>A plugin was loaded.</summary>
+    [LoggerMessage(EventId = 1005, EventName = "PluginLoaded", Level = LogLevel.Information, Message = "Plugin {PluginId} ({Name} {Version}) loaded, generation {Generation}, worker {Pid}")]
+    public static partial void PluginLoaded(ILogger logger, string pluginId, string name, string version, long generation, int pid);
+
+    /// <summary>A plugin was unloaded.</summary>
+    [LoggerMessage(EventId = 1006, EventName = "PluginUnloaded", Level = LogLevel.Information, Message = "Plugin {PluginId} unloaded")]
+    public static partial void PluginUnloaded(ILogger logger, string pluginId);
+
+    /// <summary>A call failed.</summary>
+    [LoggerMessage(EventId = 1007, EventName = "CallFailed", Level = LogLevel.Debug, Message = "Call {CallId} to {PluginId}.{Function} failed: {Kind}: {Reason}")]
+    public static partial void CallFailed(ILogger logger, long callId, string pluginId, string function, string kind, string reason);
+
+    /// <summary>A worker did not answer by the supervisor-side deadline and was killed.</summary>
+    [LoggerMessage(EventId = 1008, EventName = "WorkerUnresponsive", Level = LogLevel.Warning, Message = "Worker {Pid} for plugin {PluginId} did not answer call {CallId} within {DeadlineMs:F0} ms; killing it")]
+    public static partial void WorkerUnresponsive(ILogger logger, string pluginId, int pid, long callId, double deadlineMs);
+
+    /// <summary>A replacement worker is being started after a crash.</summary>
+    [LoggerMessage(EventId = 1009, EventName = "WorkerRestarting", Level = LogLevel.Information, Message = "Starting a replacement worker for plugin {PluginId} (restart {Restart})")]
+    public static partial void WorkerRestarting(ILogger logger, string pluginId, long restart);
+
+    /// <summary>A plugin was reloaded to a new generation.</summary>
+    [LoggerMessage(EventId = 1010, EventName = "PluginReloaded", Level = LogLevel.Information, Message = "Plugin {PluginId} reloaded: generation {Generation} on worker {Pid}")]
+    public static partial void PluginReloaded(ILogger logger, string pluginId, long generation, int pid);
+
+    /// <summary>A worker was refused during its handshake.</summary>
+    [LoggerMessage(EventId = 1011, EventName = "HandshakeRejected", Level = LogLevel.Error, Message = "Worker {Pid} for plugin {PluginId} failed its handshake: {Reason}")]
+    public static partial void HandshakeRejected(ILogger logger, string pluginId, int pid, string reason);
+}

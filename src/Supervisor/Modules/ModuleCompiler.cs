@@ -1,0 +1,215 @@
+using System.Security.Cryptography;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Manifest;
+using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Worker.Wasm;
+using Wasmtime;
+
+namespace SochDb.Isolated.Supervisor.Modules;
+
+/// <summary>
+/// Compiles modules once with an engine configured exactly like the workers', checks them against the host ABI and
+/// their manifest, and keeps the precompiled artifacts in memory keyed by the module's SHA-256.
+/// </summary>
+/// <remarks>Thread-safe. Owns its engine.</remarks>
+internal sealed class ModuleCompiler : IDisposable
+{
+    private readonly Engine engine;
+    private readonly int capacity;
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, CompiledModule> cache = new(StringComparer.Ordinal);
+    private readonly Queue<string> order = new();
+    private long hits;
+    private long misses;
+
+    /// <summary>Initializes a new instance of the <see cref="ModuleCompiler"/> class.</summary>
+    /// <param name="settings">The engine settings the workers use.</param>
+    /// <param name="capacity">The most artifacts kept; the oldest is dropped first.</param>
+    public ModuleCompiler(EngineSettings settings, int capacity)
+    {
+        Settings = settings;
+        SettingsHash = settings.ComputeHash();
+        engine = EngineFactory.Create(settings);
+        this.capacity = Math.Max(1, capacity);
+    }
+
+    /// <summary>Gets the engine settings.</summary>
+    public EngineSettings Settings { get; }
+
+    /// <summary>Gets the hash of <see cref="Settings"/>.</summary>
+    public string SettingsHash { get; }
+
+    /// <summary>Gets the loads that found their module already compiled.</summary>
+    public long Hits => Interlocked.Read(ref hits);
+
+    /// <summary>Gets the loads that compiled their module.</summary>
+    public long Misses => Interlocked.Read(ref misses);
+
+    /// <summary>Compiles (or finds) a module and checks its imports against the host ABI.</summary>
+    /// <param name="pluginId">The plugin being loaded, for errors.</param>
+    /// <param name="wasm">The module bytes.</param>
+    /// <returns>The compiled module.</returns>
+    /// <exception cref="PluginException">Kind <see cref="ErrorKind.InvalidWasm"/>: the bytes do not compile, or an import is outside the host ABI.</exception>
+    public CompiledModule Compile(string pluginId, ReadOnlySpan<byte> wasm)
+    {
+        var sha = Convert.ToHexStringLower(SHA256.HashData(wasm));
+        lock (gate)
+        {
+            if (cache.TryGetValue(sha, out var cached))
+            {
+                Interlocked.Increment(ref hits);
+                return cached;
+            }
+        }
+
+        Interlocked.Increment(ref misses);
+        Module module;
+        try
+        {
+            module = Module.FromBytes(engine, pluginId, wasm);
+        }
+        catch (WasmtimeException ex)
+        {
+            throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: {Describe(ex)}", ex);
+        }
+
+        using (module)
+        {
+            CheckImports(pluginId, module);
+            var functions = new Dictionary<string, CompiledModule.ExportedFunction>(StringComparer.Ordinal);
+            var hasMemory = false;
+            foreach (var export in module.Exports)
+            {
+                switch (export)
+                {
+                    case FunctionExport f:
+                        functions[f.Name] = new CompiledModule.ExportedFunction(f.Parameters.Select(ToPluginType).ToArray(), f.Results.Select(ToPluginType).ToArray());
+                        break;
+                    case MemoryExport m when m.Name == ProtocolConstants.MemoryExport:
+                        hasMemory = true;
+                        break;
+                }
+            }
+
+            var compiled = new CompiledModule(sha, module.Serialize(), functions, hasMemory);
+            lock (gate)
+            {
+                if (cache.TryAdd(sha, compiled))
+                {
+                    order.Enqueue(sha);
+                    while (order.Count > capacity)
+                    {
+                        cache.Remove(order.Dequeue());
+                    }
+                }
+            }
+
+            return compiled;
+        }
+    }
+
+    /// <summary>Checks that the manifest's exports, signatures and hooks match the module.</summary>
+    /// <param name="pluginId">The plugin being loaded.</param>
+    /// <param name="manifest">The manifest.</param>
+    /// <param name="module">The compiled module.</param>
+    /// <exception cref="InvalidManifestException">The manifest names exports the module lacks, or declares signatures the module does not have.</exception>
+    public static void CheckManifest(string pluginId, PluginManifest manifest, CompiledModule module)
+    {
+        var file = manifest.SourcePath ?? "<manifest>";
+        var problems = new List<ManifestDiagnostic>();
+        var missing = manifest.Exports.Functions.Where(f => !module.Functions.ContainsKey(f)).ToList();
+        if (missing.Count > 0)
+        {
+            problems.Add(new ManifestDiagnostic(file, 0, 0, $"[exports] names function(s) the module does not export: {string.Join(", ", missing)}"));
+        }
+
+        var needsBuffers = false;
+        foreach (var (name, signature) in manifest.Exports.Signatures)
+        {
+            if (!module.Functions.TryGetValue(name, out var export))
+            {
+                continue;
+            }
+
+            var expectedParams = signature.Params.SelectMany(p => p is PluginValueType.Bytes or PluginValueType.String ? new PluginValueType?[] { PluginValueType.I32, PluginValueType.I32 } : [p]).ToList();
+            var expectedResults = signature.Returns.Select(r => r is PluginValueType.Bytes or PluginValueType.String ? PluginValueType.I64 : (PluginValueType?)r).ToList();
+            if (!expectedParams.SequenceEqual(export.Params) || !expectedResults.SequenceEqual(export.Results))
+            {
+                problems.Add(new ManifestDiagnostic(
+                    file,
+                    0,
+                    0,
+                    $"signature of '{name}' ({string.Join(", ", signature.Params)}) -> ({string.Join(", ", signature.Returns)}) needs wasm type ({Render(expectedParams)}) -> ({Render(expectedResults)}) but the module exports ({Render(export.Params)}) -> ({Render(export.Results)})"));
+            }
+
+            needsBuffers |= signature.Params.Concat(signature.Returns).Any(t => t is PluginValueType.Bytes or PluginValueType.String);
+            if (signature.Params.Any(t => t is PluginValueType.Bytes or PluginValueType.String) && !module.Functions.ContainsKey(ProtocolConstants.AllocExport))
+            {
+                problems.Add(new ManifestDiagnostic(file, 0, 0, $"'{name}' takes bytes or strings, so the module must export {ProtocolConstants.AllocExport}(len: i32) -> i32"));
+            }
+        }
+
+        if (needsBuffers && !module.HasMemory)
+        {
+            problems.Add(new ManifestDiagnostic(file, 0, 0, $"signatures pass bytes or strings, so the module must export its memory as '{ProtocolConstants.MemoryExport}'"));
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidManifestException(pluginId, problems);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => engine.Dispose();
+
+    private static string Render(IEnumerable<PluginValueType?> types) => string.Join(", ", types.Select(t => t?.ToString().ToLowerInvariant() ?? "unsupported"));
+
+    private static PluginValueType? ToPluginType(ValueKind kind) => kind switch
+    {
+        ValueKind.Int32 => PluginValueType.I32,
+        ValueKind.Int64 => PluginValueType.I64,
+        ValueKind.Float32 => PluginValueType.F32,
+        ValueKind.Float64 => PluginValueType.F64,
+        _ => null,
+    };
+
+    private static string WasmName(ValueKind kind) => kind switch
+    {
+        ValueKind.Int32 => "i32",
+        ValueKind.Int64 => "i64",
+        ValueKind.Float32 => "f32",
+        ValueKind.Float64 => "f64",
+        _ => kind.ToString(),
+    };
+
+    private static string Describe(WasmtimeException ex)
+    {
+        var lines = ex.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return string.Join(": ", lines.Where(l => !l.StartsWith("Caused by", StringComparison.Ordinal)));
+    }
+
+    private static void CheckImports(string pluginId, Module module)
+    {
+        foreach (var import in module.Imports)
+        {
+            var name = $"{import.ModuleName}.{import.Name}";
+            if (import is not FunctionImport function)
+            {
+                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: import '{name}' is not a function; the host ABI offers only functions from module '{ProtocolConstants.HostModule}'");
+            }
+
+            if (import.ModuleName != ProtocolConstants.HostModule || !HostAbi.Functions.TryGetValue(import.Name, out var host))
+            {
+                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: import '{name}' is outside the host ABI (available: {string.Join(", ", HostAbi.Functions.Keys.Select(k => $"{ProtocolConstants.HostModule}.{k}"))})");
+            }
+
+            var got = $"({string.Join(", ", function.Parameters.Select(WasmName))}) -> ({string.Join(", ", function.Results.Select(WasmName))})";
+            var want = $"({string.Join(", ", host.Params)}) -> ({string.Join(", ", host.Results)})";
+            if (got != want)
+            {
+                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: import '{name}' has type {got} but the host ABI defines {want}");
+            }
+        }
+    }
+}

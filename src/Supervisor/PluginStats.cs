@@ -1,0 +1,53 @@
+namespace SochDb.Isolated.Supervisor;
+
+/// <summary>Statistics of one plugin's current generation (reset by a reload, as in the original).</summary>
+public sealed record PluginStats
+{
+    /// <summary>Gets the calls made.</summary>
+    public long TotalCalls { get; init; }
+
+    /// <summary>Gets the calls that returned results.</summary>
+    public long SuccessfulCalls { get; init; }
+
+    /// <summary>Gets the calls that failed, for any reason.</summary>
+    public long FailedCalls { get; init; }
+
+    /// <summary>Gets the fuel consumed by all calls.</summary>
+    public long FuelConsumed { get; init; }
+
+    /// <summary>Gets the fuel left in the plugin's lifetime budget.</summary>
+    public long FuelRemaining { get; init; }
+
+    /// <summary>Gets the time spent in the guest by all calls.</summary>
+    public TimeSpan TotalExecutionTime { get; init; }
+
+    /// <summary>Gets the largest linear memory seen, in bytes.</summary>
+    public long PeakMemoryBytes { get; init; }
+
+    /// <summary>Gets the host functions the guest called.</summary>
+    public long HostCalls { get; init; }
+
+    /// <summary>Gets the host calls that failed.</summary>
+    public long HostCallErrors { get; init; }
+
+    /// <summary>Gets the calls that ran out of fuel (per call or lifetime budget).</summary>
+    public long FuelExhaustions { get; init; }
+
+    /// <summary>Gets the calls that passed their deadline.</summary>
+    public long Timeouts { get; init; }
+
+    /// <summary>Gets the calls stopped by the memory limit.</summary>
+    public long MemoryViolations { get; init; }
+
+    /// <summary>Gets the calls that trapped for another reason.</summary>
+    public long Traps { get; init; }
+
+    /// <summary>Gets the workers that died under this generation.</summary>
+    public long WorkerCrashes { get; init; }
+
+    /// <summary>Gets the workers started to replace a dead one.</summary>
+    public long WorkerRestarts { get; init; }
+
+    /// <summary>Gets the generation these statistics describe.</summary>
+    public long Generation { get; init; }
+}

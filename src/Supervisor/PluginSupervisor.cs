@@ -1,0 +1,617 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Manifest;
+using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Logging;
+using SochDb.Isolated.Supervisor.Modules;
+using SochDb.Isolated.Supervisor.Plugins;
+using SochDb.Isolated.Supervisor.Workers;
+
+namespace SochDb.Isolated.Supervisor;
+
+/// <summary>
+/// Runs WebAssembly plugins, each in its own worker process, and is the only authority over them: it compiles and
+/// checks modules, starts and stops workers, meters fuel, queues calls, and keeps honest statistics.
+/// </summary>
+/// <remarks>
+/// Thread-safe. Calls to one plugin run one at a time in arrival order (bounded by
+/// <see cref="PluginSupervisorOptions.MaxQueuedCalls"/>); calls to different plugins run in parallel.
+/// Dispose (or <see cref="ShutdownAsync"/>) stops every worker.
+/// </remarks>
+public sealed class PluginSupervisor : IAsyncDisposable
+{
+    private static readonly TimeSpan LoadGrace = TimeSpan.FromSeconds(10);
+
+    private readonly PluginSupervisorOptions options;
+    private readonly ILogger logger;
+    private readonly ModuleCompiler compiler;
+    private readonly Lock sync = new();
+    private readonly Dictionary<string, PluginSlot> slots = new(StringComparer.Ordinal);
+    private readonly HashSet<string> loading = new(StringComparer.Ordinal);
+    private readonly string workerPath;
+    private long nextCallId;
+    private bool shutdown;
+
+    private long sandboxesCreated;
+    private long totalInvocations;
+    private long totalFuelConsumed;
+    private long memoryViolations;
+    private long fuelExhaustions;
+    private long timeouts;
+    private long traps;
+    private long workersStarted;
+    private long workerCrashes;
+    private long overloads;
+
+    /// <summary>Initializes a new instance of the <see cref="PluginSupervisor"/> class.</summary>
+    /// <param name="options">The options; validated here. Defaults when <see langword="null"/>.</param>
+    /// <param name="loggerFactory">Where supervisor and worker logs go.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="FileNotFoundException">The worker executable is missing.</exception>
+    public PluginSupervisor(PluginSupervisorOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        this.options = options ?? new PluginSupervisorOptions();
+        this.options.Validate();
+        logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SochDb.Isolated.Supervisor");
+        workerPath = WorkerLauncher.Resolve(this.options.WorkerPath);
+        compiler = new ModuleCompiler(new EngineSettings(), capacity: Math.Max(16, this.options.MaxSandboxes * 2));
+    }
+
+    /// <summary>Loads a plugin from module bytes and a manifest into a new worker.</summary>
+    /// <param name="pluginId">The id to load it under; letters, digits, <c>-</c>, <c>_</c> and <c>.</c>, at most 128.</param>
+    /// <param name="wasm">The module bytes.</param>
+    /// <param name="manifest">The manifest.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The loaded plugin.</returns>
+    /// <exception cref="PluginException">
+    /// <see cref="ErrorKind.RuntimeShutdown"/>, <see cref="ErrorKind.PluginAlreadyLoaded"/>, <see cref="ErrorKind.TooManySandboxes"/>,
+    /// <see cref="ErrorKind.InvalidWasm"/>, <see cref="ErrorKind.InvalidManifest"/>, <see cref="ErrorKind.MemoryLimitExceeded"/>,
+    /// <see cref="ErrorKind.Trap"/> (instantiation or <c>soch_init</c>), <see cref="ErrorKind.WorkerCrashed"/> or <see cref="ErrorKind.ProtocolError"/>.
+    /// </exception>
+    public async Task<PluginInfo> LoadAsync(string pluginId, ReadOnlyMemory<byte> wasm, PluginManifest manifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ValidateId(pluginId);
+        lock (sync)
+        {
+            ThrowIfShutdown();
+            if (slots.ContainsKey(pluginId) || loading.Contains(pluginId))
+            {
+                throw new PluginException(ErrorKind.PluginAlreadyLoaded, pluginId, $"plugin '{pluginId}' is already loaded; unload it or reload it");
+            }
+
+            var current = slots.Count + loading.Count;
+            if (current >= options.MaxSandboxes)
+            {
+                throw new TooManySandboxesException(pluginId, current, options.MaxSandboxes);
+            }
+
+            loading.Add(pluginId);
+        }
+
+        try
+        {
+            var generation = await StartGenerationAsync(pluginId, wasm, manifest, 1, cancellationToken).ConfigureAwait(false);
+            var slot = new PluginSlot(pluginId, options.MaxQueuedCalls, generation);
+            lock (sync)
+            {
+                if (!shutdown)
+                {
+                    slots.Add(pluginId, slot);
+                    Interlocked.Increment(ref sandboxesCreated);
+                    SupervisorLog.PluginLoaded(logger, pluginId, manifest.Plugin.Name, manifest.Plugin.Version, 1, generation.Worker!.Pid);
+                    return Describe(slot);
+                }
+            }
+
+            await generation.Worker!.StopAsync(options.WorkerStopTimeout).ConfigureAwait(false);
+            throw new PluginException(ErrorKind.RuntimeShutdown, pluginId, "the runtime shut down while the plugin was loading");
+        }
+        finally
+        {
+            lock (sync)
+            {
+                loading.Remove(pluginId);
+            }
+        }
+    }
+
+    /// <summary>Loads a plugin from a manifest file; the module comes from <paramref name="wasmPath"/> or the manifest's <c>wasm</c> key.</summary>
+    /// <param name="pluginId">The id to load it under.</param>
+    /// <param name="manifestPath">The manifest file.</param>
+    /// <param name="wasmPath">The module file, overriding the manifest's <c>wasm</c> key.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The loaded plugin.</returns>
+    /// <exception cref="InvalidManifestException">The manifest is malformed or names no module.</exception>
+    /// <exception cref="PluginException">As for <see cref="LoadAsync(string, ReadOnlyMemory{byte}, PluginManifest, CancellationToken)"/>.</exception>
+    public async Task<PluginInfo> LoadFromManifestAsync(string pluginId, string manifestPath, string? wasmPath = null, CancellationToken cancellationToken = default)
+    {
+        var (manifest, wasm) = await ReadPluginFilesAsync(pluginId, manifestPath, wasmPath, cancellationToken).ConfigureAwait(false);
+        return await LoadAsync(pluginId, wasm, manifest, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Calls an export of a plugin. Waits its turn if the plugin is busy.</summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <param name="function">The export.</param>
+    /// <param name="args">The arguments.</param>
+    /// <param name="cancellationToken">Stops waiting; a call already in the worker still finishes within its deadline.</param>
+    /// <returns>The results and the call's receipt.</returns>
+    /// <exception cref="PluginException">The call failed; <see cref="PluginException.Kind"/> says why.</exception>
+    public Task<InvokeResult> InvokeAsync(string pluginId, string function, IReadOnlyList<PluginValue>? args = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        var slot = GetSlot(pluginId);
+
+        // The call runs to completion even if the caller stops waiting, so the gate and the accounting stay right.
+        return InvokeCoreAsync(slot, function, args ?? [], cancellationToken).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Unloads a plugin: new calls fail at once, the running call finishes, waiting calls fail, the worker stops.</summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <param name="cancellationToken">Stops waiting for the running call; the worker is then killed.</param>
+    /// <returns>A task that completes when the worker is gone.</returns>
+    /// <exception cref="PluginException"><see cref="ErrorKind.PluginNotFound"/>.</exception>
+    public async Task UnloadAsync(string pluginId, CancellationToken cancellationToken = default)
+    {
+        PluginSlot slot;
+        lock (sync)
+        {
+            if (!slots.Remove(pluginId, out slot!))
+            {
+                throw NotFound(pluginId);
+            }
+        }
+
+        await RetireAsync(slot, cancellationToken).ConfigureAwait(false);
+        SupervisorLog.PluginUnloaded(logger, pluginId);
+    }
+
+    /// <summary>
+    /// Replaces a plugin's module and manifest: starts a new worker with them, then routes calls to it and stops the
+    /// old one once its running call is done. If the new generation fails to start, the old one keeps serving.
+    /// Statistics restart with the new generation.
+    /// </summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <param name="wasm">The new module.</param>
+    /// <param name="manifest">The new manifest.</param>
+    /// <param name="cancellationToken">Cancels the reload before the switch.</param>
+    /// <returns>The plugin, now at the new generation.</returns>
+    /// <exception cref="PluginException">The new generation could not start (as for a load), or <see cref="ErrorKind.PluginNotFound"/>.</exception>
+    public async Task<PluginInfo> HotReloadAsync(string pluginId, ReadOnlyMemory<byte> wasm, PluginManifest manifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var slot = GetSlot(pluginId);
+        slot.Reloading = true;
+        PluginGeneration next;
+        try
+        {
+            next = await StartGenerationAsync(pluginId, wasm, manifest, slot.Current.Number + 1, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            slot.Reloading = false;
+        }
+
+        PluginGeneration old;
+        await slot.Gate.EnterAsync(bypassBound: true, CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (slot.Terminated)
+            {
+                await next.Worker!.StopAsync(options.WorkerStopTimeout).ConfigureAwait(false);
+                throw new PluginException(ErrorKind.SandboxTerminated, pluginId, $"plugin '{pluginId}' was unloaded during the reload");
+            }
+
+            old = slot.Current;
+            slot.Current = next;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+
+        Interlocked.Increment(ref sandboxesCreated);
+        SupervisorLog.PluginReloaded(logger, pluginId, next.Number, next.Worker!.Pid);
+        if (old.Worker is { } oldWorker)
+        {
+            await oldWorker.StopAsync(options.WorkerStopTimeout).ConfigureAwait(false);
+        }
+
+        return Describe(slot);
+    }
+
+    /// <summary>Reloads a plugin from files; defaults to the manifest and module it was loaded from.</summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <param name="manifestPath">The new manifest, or <see langword="null"/> to re-read the current one's file.</param>
+    /// <param name="wasmPath">The new module, overriding the manifest's <c>wasm</c> key.</param>
+    /// <param name="cancellationToken">Cancels the reload before the switch.</param>
+    /// <returns>The plugin, now at the new generation.</returns>
+    /// <exception cref="PluginException">As for <see cref="HotReloadAsync(string, ReadOnlyMemory{byte}, PluginManifest, CancellationToken)"/>.</exception>
+    public async Task<PluginInfo> HotReloadFromManifestAsync(string pluginId, string? manifestPath = null, string? wasmPath = null, CancellationToken cancellationToken = default)
+    {
+        var slot = GetSlot(pluginId);
+        var path = manifestPath ?? slot.Current.Manifest.SourcePath
+            ?? throw new PluginException(ErrorKind.InvalidManifest, pluginId, $"plugin '{pluginId}' was not loaded from a manifest file; name one");
+        var (manifest, wasm) = await ReadPluginFilesAsync(pluginId, path, wasmPath, cancellationToken).ConfigureAwait(false);
+        return await HotReloadAsync(pluginId, wasm, manifest, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists the loaded plugins.</summary>
+    /// <returns>A snapshot, ordered by id.</returns>
+    public IReadOnlyList<PluginInfo> ListPlugins()
+    {
+        PluginSlot[] snapshot;
+        lock (sync)
+        {
+            snapshot = [.. slots.Values];
+        }
+
+        return [.. snapshot.OrderBy(s => s.Id, StringComparer.Ordinal).Select(Describe)];
+    }
+
+    /// <summary>Gets a plugin's statistics for its current generation.</summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <returns>A snapshot.</returns>
+    /// <exception cref="PluginException"><see cref="ErrorKind.PluginNotFound"/>.</exception>
+    public PluginStats GetPluginStats(string pluginId)
+    {
+        var generation = GetSlot(pluginId).Current;
+        var c = generation.Counters;
+        return new PluginStats
+        {
+            TotalCalls = Interlocked.Read(ref c.TotalCalls),
+            SuccessfulCalls = Interlocked.Read(ref c.SuccessfulCalls),
+            FailedCalls = Interlocked.Read(ref c.FailedCalls),
+            FuelConsumed = Interlocked.Read(ref c.FuelConsumed),
+            FuelRemaining = generation.Budget.Remaining,
+            TotalExecutionTime = TimeSpan.FromMicroseconds(Interlocked.Read(ref c.ExecutionMicroseconds)),
+            PeakMemoryBytes = Interlocked.Read(ref c.PeakMemoryBytes),
+            HostCalls = Interlocked.Read(ref c.HostCalls),
+            HostCallErrors = Interlocked.Read(ref c.HostCallErrors),
+            FuelExhaustions = Interlocked.Read(ref c.FuelExhaustions),
+            Timeouts = Interlocked.Read(ref c.Timeouts),
+            MemoryViolations = Interlocked.Read(ref c.MemoryViolations),
+            Traps = Interlocked.Read(ref c.Traps),
+            WorkerCrashes = Interlocked.Read(ref c.WorkerCrashes),
+            WorkerRestarts = Interlocked.Read(ref c.WorkerRestarts),
+            Generation = generation.Number,
+        };
+    }
+
+    /// <summary>Gets the runtime's statistics.</summary>
+    /// <returns>A snapshot.</returns>
+    public RuntimeStats GetRuntimeStats()
+    {
+        long active;
+        lock (sync)
+        {
+            active = slots.Count;
+        }
+
+        return new RuntimeStats
+        {
+            SandboxesCreated = Interlocked.Read(ref sandboxesCreated),
+            ActiveSandboxes = active,
+            TotalInvocations = Interlocked.Read(ref totalInvocations),
+            TotalFuelConsumed = Interlocked.Read(ref totalFuelConsumed),
+            ModuleCacheHits = compiler.Hits,
+            ModuleCacheMisses = compiler.Misses,
+            MemoryViolations = Interlocked.Read(ref memoryViolations),
+            FuelExhaustions = Interlocked.Read(ref fuelExhaustions),
+            Timeouts = Interlocked.Read(ref timeouts),
+            Traps = Interlocked.Read(ref traps),
+            WorkersStarted = Interlocked.Read(ref workersStarted),
+            WorkerCrashes = Interlocked.Read(ref workerCrashes),
+            Overloads = Interlocked.Read(ref overloads),
+        };
+    }
+
+    /// <summary>Refills a plugin's lifetime fuel budget.</summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <exception cref="PluginException"><see cref="ErrorKind.PluginNotFound"/>.</exception>
+    public void ResetFuel(string pluginId) => GetSlot(pluginId).Current.Budget.Reset();
+
+    /// <summary>Stops every plugin's worker; later loads fail with <see cref="ErrorKind.RuntimeShutdown"/>.</summary>
+    /// <param name="cancellationToken">Stops waiting for running calls; workers are then killed.</param>
+    /// <returns>A task that completes when every worker is gone.</returns>
+    public async Task ShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        PluginSlot[] all;
+        lock (sync)
+        {
+            shutdown = true;
+            all = [.. slots.Values];
+            slots.Clear();
+        }
+
+        await Task.WhenAll(all.Select(s => RetireAsync(s, cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await ShutdownAsync().ConfigureAwait(false);
+        compiler.Dispose();
+    }
+
+    private static void ValidateId(string pluginId)
+    {
+        ArgumentNullException.ThrowIfNull(pluginId);
+        if (pluginId.Length is 0 or > 128 || !pluginId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            throw new ArgumentException($"Invalid plugin id '{pluginId}': use 1 to 128 ASCII letters, digits, '-', '_' or '.'.", nameof(pluginId));
+        }
+    }
+
+    private static PluginException NotFound(string pluginId) => new(ErrorKind.PluginNotFound, pluginId, $"plugin not found: {pluginId}");
+
+    private static async Task<(PluginManifest Manifest, byte[] Wasm)> ReadPluginFilesAsync(string pluginId, string manifestPath, string? wasmPath, CancellationToken cancellationToken)
+    {
+        var parsed = await ManifestParser.ParseFileAsync(manifestPath, cancellationToken).ConfigureAwait(false);
+        if (!parsed.Success)
+        {
+            throw new InvalidManifestException(pluginId, parsed.Diagnostics);
+        }
+
+        var manifest = parsed.Manifest!;
+        var modulePath = wasmPath ?? manifest.WasmPath
+            ?? throw new InvalidManifestException(pluginId, [new ManifestDiagnostic(manifestPath, 0, 0, "no module given: add wasm = \"plugin.wasm\" under [plugin] or pass the module path")]);
+        byte[] bytes;
+        try
+        {
+            bytes = await File.ReadAllBytesAsync(modulePath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"cannot read module '{modulePath}': {ex.Message}", ex);
+        }
+
+        return (manifest, modulePath.EndsWith(".wat", StringComparison.OrdinalIgnoreCase) ? WatText.ToWasm(pluginId, modulePath, bytes) : bytes);
+    }
+
+    private PluginInfo Describe(PluginSlot slot)
+    {
+        var generation = slot.Current;
+        var worker = generation.Worker;
+        return new PluginInfo(
+            slot.Id,
+            generation.Manifest.Plugin.Name,
+            generation.Manifest.Plugin.Version,
+            slot.State,
+            generation.Number,
+            worker is { HasExited: false } ? worker.Pid : null,
+            generation.MemoryBytes,
+            Interlocked.Read(ref generation.Counters.TotalCalls),
+            Stopwatch.GetElapsedTime(generation.StartedTimestamp));
+    }
+
+    private void ThrowIfShutdown()
+    {
+        if (shutdown)
+        {
+            throw new PluginException(ErrorKind.RuntimeShutdown, null, "the runtime is shut down");
+        }
+    }
+
+    private PluginSlot GetSlot(string pluginId)
+    {
+        ArgumentNullException.ThrowIfNull(pluginId);
+        lock (sync)
+        {
+            return slots.TryGetValue(pluginId, out var slot) ? slot : throw NotFound(pluginId);
+        }
+    }
+
+    private long FuelBudgetFor(PluginManifest manifest) => Math.Min(options.FuelBudget, manifest.Resources.FuelBudget ?? long.MaxValue);
+
+    private async Task<PluginGeneration> StartGenerationAsync(string pluginId, ReadOnlyMemory<byte> wasm, PluginManifest manifest, long number, CancellationToken cancellationToken)
+    {
+        var module = compiler.Compile(pluginId, wasm.Span);
+        ModuleCompiler.CheckManifest(pluginId, manifest, module);
+        var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, cancellationToken).ConfigureAwait(false);
+        return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory);
+    }
+
+    private async Task<(WorkerProcess Worker, long MemoryBytes)> StartWorkerAsync(string pluginId, PluginManifest manifest, CompiledModule module, CancellationToken cancellationToken)
+    {
+        var worker = await WorkerProcess.StartAsync(pluginId, workerPath, options, compiler.Settings, compiler.SettingsHash, logger, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref workersStarted);
+        var request = new LoadRequest
+        {
+            PluginId = pluginId,
+            Artifact = module.Artifact,
+            MemoryLimitBytes = manifest.Resources.MemoryLimitBytes,
+            Signatures = [.. manifest.Exports.Signatures.Select(s => new FunctionSignatureDto { Function = s.Key, Params = [.. s.Value.Params], Returns = [.. s.Value.Returns] })],
+            InitFuel = options.InitFuel,
+            InitTimeoutMs = (long)options.InitTimeout.TotalMilliseconds,
+        };
+
+        LoadResponse response;
+        try
+        {
+            response = await worker.LoadAsync(request, options.InitTimeout + LoadGrace).ConfigureAwait(false);
+        }
+        catch
+        {
+            await worker.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (response.Error is { } error)
+        {
+            await worker.StopAsync(options.WorkerStopTimeout).ConfigureAwait(false);
+            if (error.Kind == ErrorKind.MemoryLimitExceeded)
+            {
+                Interlocked.Increment(ref memoryViolations);
+            }
+
+            throw ErrorMapper.ToException(pluginId, error);
+        }
+
+        return (worker, response.MemoryBytes);
+    }
+
+    private async Task<WorkerProcess> EnsureWorkerAsync(PluginSlot slot, PluginGeneration generation, CancellationToken cancellationToken)
+    {
+        var worker = generation.Worker;
+        if (worker is { HasExited: false })
+        {
+            return worker;
+        }
+
+        // The previous worker died (crash, kill, or timeout kill): count it once, then start a fresh one.
+        if (worker is not null)
+        {
+            Interlocked.Increment(ref generation.Counters.WorkerCrashes);
+            Interlocked.Increment(ref workerCrashes);
+            await worker.DisposeAsync().ConfigureAwait(false);
+            generation.Worker = null;
+        }
+
+        var restart = Interlocked.Increment(ref generation.Counters.WorkerRestarts);
+        SupervisorLog.WorkerRestarting(logger, slot.Id, restart);
+        var (replacement, memory) = await StartWorkerAsync(slot.Id, generation.Manifest, generation.Module, cancellationToken).ConfigureAwait(false);
+        generation.Worker = replacement;
+        generation.MemoryBytes = memory;
+        return replacement;
+    }
+
+    private async Task<InvokeResult> InvokeCoreAsync(PluginSlot slot, string function, IReadOnlyList<PluginValue> args, CancellationToken cancellationToken)
+    {
+        if (!await slot.Gate.EnterAsync(bypassBound: false, cancellationToken).ConfigureAwait(false))
+        {
+            Interlocked.Increment(ref overloads);
+            throw new OverloadedException(slot.Id, slot.Gate.Queued, TimeSpan.FromMilliseconds(slot.Current.Manifest.Resources.TimeoutMs));
+        }
+
+        var callId = Interlocked.Increment(ref nextCallId);
+        var generation = slot.Current;
+        var counters = generation.Counters;
+        try
+        {
+            if (slot.Terminated)
+            {
+                throw new PluginException(ErrorKind.SandboxTerminated, slot.Id, $"plugin '{slot.Id}' was unloaded while the call waited");
+            }
+
+            Interlocked.Increment(ref totalInvocations);
+            Interlocked.Increment(ref counters.TotalCalls);
+            var resources = generation.Manifest.Resources;
+            var fuel = generation.Budget.ForNextCall(resources.FuelLimit);
+            if (fuel <= 0)
+            {
+                Interlocked.Increment(ref counters.FuelExhaustions);
+                Interlocked.Increment(ref fuelExhaustions);
+                throw new FuelExhaustedException(slot.Id, 0, $"plugin '{slot.Id}' has spent its lifetime fuel budget of {generation.Budget.Total}; reset its fuel to continue");
+            }
+
+            var worker = await EnsureWorkerAsync(slot, generation, cancellationToken).ConfigureAwait(false);
+            var request = new InvokeRequest
+            {
+                CallId = callId,
+                Function = function,
+                Args = [.. args.Select(a => new WireValue { Type = a.Type, Bits = a.RawBits, Bytes = a.RawBytes })],
+                Fuel = fuel,
+                TimeoutMs = resources.TimeoutMs,
+            };
+
+            slot.Executing = true;
+            var sent = Stopwatch.GetTimestamp();
+            InvokeResponse response;
+            try
+            {
+                response = await worker.InvokeAsync(request, TimeSpan.FromMilliseconds(resources.TimeoutMs) + options.CallGrace).ConfigureAwait(false);
+            }
+            catch (PluginTimeoutException)
+            {
+                Interlocked.Increment(ref counters.Timeouts);
+                Interlocked.Increment(ref timeouts);
+                throw;
+            }
+            finally
+            {
+                slot.Executing = false;
+            }
+
+            var roundTrip = Stopwatch.GetElapsedTime(sent);
+            generation.Budget.Consume(response.FuelConsumed);
+            Interlocked.Add(ref counters.FuelConsumed, response.FuelConsumed);
+            Interlocked.Add(ref totalFuelConsumed, response.FuelConsumed);
+            Interlocked.Add(ref counters.ExecutionMicroseconds, response.DurationUs);
+            Interlocked.Add(ref counters.HostCalls, response.HostCalls);
+            Interlocked.Add(ref counters.HostCallErrors, response.HostCallErrors);
+            counters.ObserveMemory(response.PeakMemoryBytes);
+            generation.MemoryBytes = response.MemoryBytes;
+
+            if (response.Error is { } error)
+            {
+                CountError(counters, error.Kind);
+                throw ErrorMapper.ToException(slot.Id, error);
+            }
+
+            Interlocked.Increment(ref counters.SuccessfulCalls);
+            var values = response.Results.Select(r => PluginValue.FromRaw(r.Type, r.Bits, r.Bytes)).ToArray();
+            var receipt = new CallReceipt(response.FuelConsumed, TimeSpan.FromMicroseconds(response.DurationUs), response.PeakMemoryBytes, response.HostCalls, generation.Number, roundTrip);
+            return new InvokeResult(values, receipt);
+        }
+        catch (PluginException ex)
+        {
+            if (ex.Kind is not ErrorKind.SandboxTerminated)
+            {
+                Interlocked.Increment(ref counters.FailedCalls);
+            }
+
+            SupervisorLog.CallFailed(logger, callId, slot.Id, function, ex.Kind.ToString(), ex.Message);
+            throw;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    private void CountError(PluginCounters counters, ErrorKind kind)
+    {
+        switch (kind)
+        {
+            case ErrorKind.FuelExhausted:
+                Interlocked.Increment(ref counters.FuelExhaustions);
+                Interlocked.Increment(ref fuelExhaustions);
+                break;
+            case ErrorKind.Timeout:
+                Interlocked.Increment(ref counters.Timeouts);
+                Interlocked.Increment(ref timeouts);
+                break;
+            case ErrorKind.MemoryLimitExceeded:
+                Interlocked.Increment(ref counters.MemoryViolations);
+                Interlocked.Increment(ref memoryViolations);
+                break;
+            case ErrorKind.Trap:
+                Interlocked.Increment(ref counters.Traps);
+                Interlocked.Increment(ref traps);
+                break;
+        }
+    }
+
+    private async Task RetireAsync(PluginSlot slot, CancellationToken cancellationToken)
+    {
+        slot.Terminated = true;
+        try
+        {
+            // Waiting calls see Terminated and leave; the running call finishes first.
+            await slot.Gate.EnterAsync(bypassBound: true, cancellationToken).ConfigureAwait(false);
+            slot.Gate.Release();
+        }
+        catch (OperationCanceledException)
+        {
+            // Stop waiting: the worker is killed below regardless.
+        }
+
+        if (slot.Current.Worker is { } worker)
+        {
+            await worker.StopAsync(cancellationToken.IsCancellationRequested ? TimeSpan.Zero : options.WorkerStopTimeout).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging;
+using SochDb.Isolated.Protocol;
+
+namespace SochDb.Isolated.Supervisor;
+
+/// <summary>Options of a <see cref="PluginSupervisor"/>. Every default is safe and every value is bounded.</summary>
+public sealed class PluginSupervisorOptions
+{
+    /// <summary>Gets or sets the most plugins loaded at once (default 64, as in the original; 1 to 4096).</summary>
+    public int MaxSandboxes { get; set; } = 64;
+
+    /// <summary>
+    /// Gets or sets each plugin's lifetime fuel budget (default 1,000,000,000, as in the original). A manifest's
+    /// <c>[resources] fuel_budget</c> may lower it for its plugin; <see cref="PluginSupervisor.ResetFuel"/> refills it.
+    /// </summary>
+    public long FuelBudget { get; set; } = 1_000_000_000;
+
+    /// <summary>Gets or sets the most calls that may wait for a busy plugin before new ones fail with <see cref="ErrorKind.Overloaded"/> (default 256).</summary>
+    public int MaxQueuedCalls { get; set; } = 256;
+
+    /// <summary>
+    /// Gets or sets how long past a call's own timeout the supervisor waits for the worker's answer before it kills the
+    /// worker (default 2 s). Covers a worker that is stuck outside wasm, where epochs cannot reach it.
+    /// </summary>
+    public TimeSpan CallGrace { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets the budget for starting a worker: spawn, connect and handshake (default 15 s).</summary>
+    public TimeSpan WorkerStartTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Gets or sets the budget for a polite worker stop before it is killed (default 2 s).</summary>
+    public TimeSpan WorkerStopTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets the fuel <c>soch_init</c> may consume (default 100,000,000).</summary>
+    public long InitFuel { get; set; } = 100_000_000;
+
+    /// <summary>Gets or sets the wall-clock budget of <c>soch_init</c> (default 5 s).</summary>
+    public TimeSpan InitTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the channel encoding (default MessagePack with a length prefix: the fastest measured).</summary>
+    public WireFormat WireFormat { get; set; } = WireFormat.MessagePackLengthPrefixed;
+
+    /// <summary>
+    /// Gets or sets the worker executable: a path to <c>SochDb.Isolated.Worker.dll</c> (run with the current
+    /// <c>dotnet</c> host) or to a native executable. Default: the worker shipped beside this assembly.
+    /// </summary>
+    public string? WorkerPath { get; set; }
+
+    /// <summary>Gets or sets the least severe level the workers log (default <see cref="LogLevel.Information"/>).</summary>
+    public LogLevel WorkerLogLevel { get; set; } = LogLevel.Information;
+
+    /// <summary>Checks every value and throws when one is out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSandboxes, 1, nameof(MaxSandboxes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxSandboxes, 4096, nameof(MaxSandboxes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(FuelBudget, 1, nameof(FuelBudget));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedCalls, 0, nameof(MaxQueuedCalls));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxQueuedCalls, 100_000, nameof(MaxQueuedCalls));
+        ArgumentOutOfRangeException.ThrowIfLessThan(CallGrace, TimeSpan.FromMilliseconds(10), nameof(CallGrace));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(CallGrace, TimeSpan.FromMinutes(5), nameof(CallGrace));
+        ArgumentOutOfRangeException.ThrowIfLessThan(WorkerStartTimeout, TimeSpan.FromMilliseconds(100), nameof(WorkerStartTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerStartTimeout, TimeSpan.FromMinutes(5), nameof(WorkerStartTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(WorkerStopTimeout, TimeSpan.Zero, nameof(WorkerStopTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerStopTimeout, TimeSpan.FromMinutes(5), nameof(WorkerStopTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitFuel, 1, nameof(InitFuel));
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitTimeout, TimeSpan.FromMilliseconds(1), nameof(InitTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(InitTimeout, TimeSpan.FromMinutes(5), nameof(InitTimeout));
+        if (!Enum.IsDefined(WireFormat))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WireFormat), WireFormat, "Unknown wire format.");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+namespace SochDb.Isolated.Supervisor;
+
+/// <summary>Statistics of the whole runtime since it was created.</summary>
+public sealed record RuntimeStats
+{
+    /// <summary>Gets the plugins loaded (each load and each reload's new generation counts).</summary>
+    public long SandboxesCreated { get; init; }
+
+    /// <summary>Gets the plugins loaded now.</summary>
+    public long ActiveSandboxes { get; init; }
+
+    /// <summary>Gets the calls made to all plugins.</summary>
+    public long TotalInvocations { get; init; }
+
+    /// <summary>Gets the fuel consumed by all calls.</summary>
+    public long TotalFuelConsumed { get; init; }
+
+    /// <summary>Gets the loads that reused an already compiled module.</summary>
+    public long ModuleCacheHits { get; init; }
+
+    /// <summary>Gets the loads that had to compile their module.</summary>
+    public long ModuleCacheMisses { get; init; }
+
+    /// <summary>Gets the calls and loads stopped by a memory limit.</summary>
+    public long MemoryViolations { get; init; }
+
+    /// <summary>Gets the calls that ran out of fuel.</summary>
+    public long FuelExhaustions { get; init; }
+
+    /// <summary>Gets the calls that passed their deadline.</summary>
+    public long Timeouts { get; init; }
+
+    /// <summary>Gets the calls that trapped for another reason.</summary>
+    public long Traps { get; init; }
+
+    /// <summary>Gets the worker processes started.</summary>
+    public long WorkersStarted { get; init; }
+
+    /// <summary>Gets the worker processes that died unasked.</summary>
+    public long WorkerCrashes { get; init; }
+
+    /// <summary>Gets the calls rejected because too many were queued.</summary>
+    public long Overloads { get; init; }
+}

@@ -1,0 +1,379 @@
+using System.Diagnostics;
+using System.IO.Pipes;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Logging;
+using SochDb.Isolated.Worker.Wasm;
+using StreamJsonRpc;
+
+namespace SochDb.Isolated.Supervisor.Workers;
+
+/// <summary>
+/// One worker process and its channel: spawn, connect, handshake, calls with a supervisor-side deadline, and the
+/// stop ladder (ask, wait with a budget, kill, reap).
+/// </summary>
+/// <remarks>Owns the process, the pipe and the JSON-RPC connection. Thread-safe.</remarks>
+internal sealed class WorkerProcess : IAsyncDisposable
+{
+    private const int StderrTailLines = 20;
+
+    private readonly Process process;
+    private readonly NamedPipeServerStream pipe;
+    private readonly string pluginId;
+    private readonly ILogger logger;
+    private readonly Queue<string> stderrTail = new();
+    private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private JsonRpc? rpc;
+    private int stopping;
+    private int disposed;
+
+    private WorkerProcess(Process process, NamedPipeServerStream pipe, string pluginId, ILogger logger)
+    {
+        this.process = process;
+        this.pipe = pipe;
+        this.pluginId = pluginId;
+        this.logger = logger;
+        Pid = process.Id;
+    }
+
+    /// <summary>Gets the worker's process id.</summary>
+    public int Pid { get; }
+
+    /// <summary>Gets a task that completes when the process has exited.</summary>
+    public Task Exited => exited.Task;
+
+    /// <summary>Gets a value indicating whether the process has exited.</summary>
+    public bool HasExited => exited.Task.IsCompleted;
+
+    /// <summary>Gets a value indicating whether the supervisor asked this worker to stop (its exit is then not a crash).</summary>
+    public bool IsStopping => Volatile.Read(ref stopping) != 0;
+
+    /// <summary>Gets the exit code once the process has exited (128 + signal when a signal killed it).</summary>
+    public int? ExitCode { get; private set; }
+
+    /// <summary>Starts a worker and completes the handshake, all within <see cref="PluginSupervisorOptions.WorkerStartTimeout"/>.</summary>
+    /// <param name="pluginId">The plugin the worker is for.</param>
+    /// <param name="workerPath">The resolved worker path.</param>
+    /// <param name="options">The supervisor options.</param>
+    /// <param name="engineSettings">The engine settings the worker must use.</param>
+    /// <param name="engineHash">Their hash.</param>
+    /// <param name="logger">The supervisor's logger.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The connected worker.</returns>
+    /// <exception cref="PluginException">The worker could not be started, did not connect, or failed the handshake.</exception>
+    public static async Task<WorkerProcess> StartAsync(
+        string pluginId,
+        string workerPath,
+        PluginSupervisorOptions options,
+        EngineSettings engineSettings,
+        string engineHash,
+        ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var pipeName = "sochdb-" + Guid.NewGuid().ToString("N");
+        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var pipe = new NamedPipeServerStream(pipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        Process process;
+        try
+        {
+            process = new Process { StartInfo = WorkerLauncher.CreateStartInfo(workerPath), EnableRaisingEvents = true };
+            process.Start();
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            await pipe.DisposeAsync().ConfigureAwait(false);
+            throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker process could not be started from '{workerPath}': {ex.Message}", ex);
+        }
+
+        var worker = new WorkerProcess(process, pipe, pluginId, logger);
+        worker.Attach();
+        var started = Stopwatch.GetTimestamp();
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(options.WorkerStartTimeout);
+        try
+        {
+            var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = options.WireFormat, LogLevel = (int)options.WorkerLogLevel };
+            await process.StandardInput.WriteLineAsync(bootstrap.ToJsonLine().AsMemory(), budget.Token).ConfigureAwait(false);
+            await process.StandardInput.FlushAsync(budget.Token).ConfigureAwait(false);
+            process.StandardInput.Close();
+
+            var connect = pipe.WaitForConnectionAsync(budget.Token);
+            if (await Task.WhenAny(connect, worker.Exited).ConfigureAwait(false) != connect)
+            {
+                throw worker.CrashedBeforeReady("exited before connecting");
+            }
+
+            await connect.ConfigureAwait(false);
+            worker.rpc = RpcChannel.Create(pipe, options.WireFormat);
+            worker.rpc.StartListening();
+
+            var request = new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version, Engine = engineSettings, SupervisorPid = Environment.ProcessId };
+            HandshakeResponse? response;
+            try
+            {
+                response = await worker.rpc.InvokeWithCancellationAsync<HandshakeResponse>(WorkerMethods.Handshake, [request], budget.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ConnectionLostException or RemoteRpcException or ObjectDisposedException)
+            {
+                await worker.WaitForExitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                throw worker.HasExited
+                    ? worker.CrashedBeforeReady("exited during the handshake")
+                    : new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker broke the handshake: {ex.Message}", ex);
+            }
+
+            var problem = HandshakeValidator.Validate(response, secret, EngineFactory.WasmtimeVersion, engineHash);
+            if (problem is not null)
+            {
+                SupervisorLog.HandshakeRejected(logger, pluginId, worker.Pid, problem);
+                throw new PluginException(ErrorKind.ProtocolError, pluginId, $"worker handshake failed: {problem}");
+            }
+
+            SupervisorLog.WorkerStarted(logger, pluginId, worker.Pid, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return worker;
+        }
+        catch (Exception ex)
+        {
+            await worker.KillAsync().ConfigureAwait(false);
+            await worker.DisposeAsync().ConfigureAwait(false);
+            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker did not start within {options.WorkerStartTimeout.TotalSeconds:F1} s{worker.TailSuffix()}", ex);
+            }
+
+            if (ex is IOException)
+            {
+                throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker channel failed during start-up: {ex.Message}{worker.TailSuffix()}", ex);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Loads the plugin into the worker.</summary>
+    /// <param name="request">The load request.</param>
+    /// <param name="deadline">How long to wait for the answer before killing the worker.</param>
+    /// <returns>The worker's answer.</returns>
+    public Task<LoadResponse> LoadAsync(LoadRequest request, TimeSpan deadline)
+        => CallAsync<LoadResponse>(WorkerMethods.Load, request, deadline, 0);
+
+    /// <summary>Runs one call in the worker.</summary>
+    /// <param name="request">The call.</param>
+    /// <param name="deadline">The supervisor-side deadline: the call's timeout plus a grace. Past it the worker is killed.</param>
+    /// <returns>The worker's answer.</returns>
+    /// <exception cref="PluginTimeoutException">The worker did not answer by the deadline and was killed.</exception>
+    /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
+    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline)
+        => CallAsync<InvokeResponse>(WorkerMethods.Invoke, request, deadline, request.CallId);
+
+    /// <summary>Asks the worker for its status.</summary>
+    /// <param name="deadline">How long to wait.</param>
+    /// <returns>The status.</returns>
+    public Task<WorkerStatus> GetStatusAsync(TimeSpan deadline) => CallAsync<WorkerStatus>(WorkerMethods.Status, null, deadline, 0);
+
+    /// <summary>Stops the worker: asks it, waits within the budget, then kills it and reaps it.</summary>
+    /// <param name="budget">The time allowed for a polite stop.</param>
+    /// <returns>A task that completes when the process is gone.</returns>
+    public async Task StopAsync(TimeSpan budget)
+    {
+        Interlocked.Exchange(ref stopping, 1);
+        string how;
+        if (HasExited)
+        {
+            how = "had already exited";
+        }
+        else
+        {
+            using var cts = new CancellationTokenSource(budget);
+            try
+            {
+                if (rpc is not null)
+                {
+                    await rpc.InvokeWithCancellationAsync(WorkerMethods.Shutdown, [], cts.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ConnectionLostException or RemoteRpcException or ObjectDisposedException or IOException)
+            {
+                // The polite request failed; the ladder goes on.
+            }
+
+            // Closing our end is the second signal: the worker exits when its channel ends.
+            rpc?.Dispose();
+            if (await WaitForExitAsync(budget).ConfigureAwait(false))
+            {
+                how = "asked";
+            }
+            else
+            {
+                await KillAsync().ConfigureAwait(false);
+                how = "killed after ignoring the stop request";
+            }
+        }
+
+        SupervisorLog.WorkerStopped(logger, pluginId, Pid, how);
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Kills the worker at once and waits (bounded) until it is reaped.</summary>
+    /// <returns>A task that completes when the process is gone or the wait gave up.</returns>
+    public async Task KillAsync()
+    {
+        Interlocked.Exchange(ref stopping, 1);
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            // Already gone.
+        }
+
+        await WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref stopping, 1);
+        rpc?.Dispose();
+        await pipe.DisposeAsync().ConfigureAwait(false);
+        if (!HasExited)
+        {
+            await KillAsync().ConfigureAwait(false);
+        }
+
+        process.Dispose();
+    }
+
+    /// <summary>Describes the last lines the worker wrote to standard error, for error messages.</summary>
+    /// <returns>An empty string, or "; last worker output: …".</returns>
+    internal string TailSuffix()
+    {
+        lock (stderrTail)
+        {
+            return stderrTail.Count == 0 ? string.Empty : "; last worker output: " + string.Join(" | ", stderrTail);
+        }
+    }
+
+    private static LogLevel ParseLevel(string line, out string message)
+    {
+        if (line.Length >= 2 && line[1] == '|' && line[0] is >= '0' and <= '5')
+        {
+            message = line[2..];
+            return (LogLevel)(line[0] - '0');
+        }
+
+        // Not one of ours: native code or the runtime wrote it. Worth seeing.
+        message = line;
+        return LogLevel.Warning;
+    }
+
+    private async Task<T> CallAsync<T>(string method, object? argument, TimeSpan deadline, long callId)
+    {
+        var connection = rpc ?? throw new InvalidOperationException("The worker is not connected.");
+        var started = Stopwatch.GetTimestamp();
+        Task<T> call;
+        try
+        {
+            call = connection.InvokeWithCancellationAsync<T>(method, argument is null ? [] : [argument], CancellationToken.None);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            throw new WorkerCrashedException(pluginId, ExitCode, "the worker's channel is closed", ex);
+        }
+
+        try
+        {
+            return await call.WaitAsync(deadline).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            SupervisorLog.WorkerUnresponsive(logger, pluginId, Pid, callId, deadline.TotalMilliseconds);
+            await KillAsync().ConfigureAwait(false);
+            throw new PluginTimeoutException(pluginId, Stopwatch.GetElapsedTime(started), workerKilled: true, $"plugin '{pluginId}' did not answer within {deadline.TotalMilliseconds:F0} ms; its worker was killed");
+        }
+        catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
+        {
+            await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            throw new WorkerCrashedException(pluginId, ExitCode, $"the worker of plugin '{pluginId}' died during the call{(ExitCode is { } code ? $" (exit code {code})" : string.Empty)}{TailSuffix()}", ex);
+        }
+        catch (RemoteInvocationException ex)
+        {
+            throw new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker rejected {method}: {ex.Message}", ex);
+        }
+    }
+
+    private WorkerCrashedException CrashedBeforeReady(string when)
+        => new WorkerCrashedException(pluginId, ExitCode, $"the worker {when}{(ExitCode is { } code ? $" (exit code {code})" : string.Empty)}{TailSuffix()}");
+
+    private async Task<bool> WaitForExitAsync(TimeSpan budget)
+    {
+        try
+        {
+            await Exited.WaitAsync(budget).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private void Attach()
+    {
+        process.OutputDataReceived += (_, e) => OnLine(e.Data, fromStdout: true);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data, fromStdout: false);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _ = WatchExitAsync();
+    }
+
+    private async Task WatchExitAsync()
+    {
+        // WaitForExitAsync also waits for the redirected streams to drain, so every last line is logged first.
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        ExitCode = process.ExitCode;
+        if (!IsStopping)
+        {
+            SupervisorLog.WorkerCrashed(logger, pluginId, Pid, ExitCode);
+        }
+
+        exited.TrySetResult();
+    }
+
+    private void OnLine(string? line, bool fromStdout)
+    {
+        if (string.IsNullOrEmpty(line))
+        {
+            return;
+        }
+
+        var level = ParseLevel(line, out var message);
+        if (fromStdout)
+        {
+            // The worker never writes standard output; whatever arrives came from native code.
+            level = LogLevel.Warning;
+            message = "(stdout) " + line;
+        }
+
+        if (level >= LogLevel.Warning)
+        {
+            lock (stderrTail)
+            {
+                stderrTail.Enqueue(message.Length > 300 ? message[..300] : message);
+                while (stderrTail.Count > StderrTailLines)
+                {
+                    stderrTail.Dequeue();
+                }
+            }
+        }
+
+        SupervisorLog.WorkerOutput(logger, level, pluginId, Pid, message);
+    }
+}

@@ -1,0 +1,69 @@
+using System.IO.Pipes;
+using Microsoft.Extensions.Logging;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Worker;
+using SochDb.Isolated.Worker.Logging;
+using StreamJsonRpc;
+
+// The worker's standard output is never written: the channel is a private pipe, and stray output from native code
+// must not be able to corrupt it. Logs go to standard error, which the supervisor re-logs under the plugin's id.
+var bootstrapLine = await ReadBootstrapAsync().ConfigureAwait(false);
+if (!WorkerBootstrap.TryParse(bootstrapLine, out var bootstrap))
+{
+    await Console.Error.WriteLineAsync(StderrLoggerProvider.FormatLine(LogLevel.Critical, "missing or malformed bootstrap line on standard input")).ConfigureAwait(false);
+    return (int)WorkerExitCode.BadBootstrap;
+}
+
+using var loggerFactory = LoggerFactory.Create(builder =>
+{
+    builder.ClearProviders();
+    builder.SetMinimumLevel((LogLevel)bootstrap.LogLevel);
+    builder.AddProvider(new StderrLoggerProvider((LogLevel)bootstrap.LogLevel, Console.Error));
+});
+var logger = loggerFactory.CreateLogger("SochDb.Isolated.Worker");
+
+var pipe = new NamedPipeClientStream(".", bootstrap.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+try
+{
+    using var connectBudget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+    await pipe.ConnectAsync(connectBudget.Token).ConfigureAwait(false);
+}
+catch (Exception ex) when (ex is OperationCanceledException or IOException or UnauthorizedAccessException or TimeoutException)
+{
+    WorkerLog.StartupFailed(logger, $"cannot connect to pipe '{bootstrap.PipeName}': {ex.Message}");
+    await pipe.DisposeAsync().ConfigureAwait(false);
+    return (int)WorkerExitCode.ConnectFailed;
+}
+
+using var service = new WorkerService(bootstrap.Secret, logger);
+using var rpc = RpcChannel.Create(pipe, bootstrap.Wire);
+rpc.AddLocalRpcTarget(service, new JsonRpcTargetOptions { AllowNonPublicInvocation = false });
+rpc.StartListening();
+
+// The worker lives exactly as long as its channel: when the supervisor dies or drops the pipe, Completion ends
+// and the worker exits, so a dead supervisor leaves no orphan.
+var finished = await Task.WhenAny(rpc.Completion, service.ShutdownRequested).ConfigureAwait(false);
+var exitCode = WorkerExitCode.ParentLost;
+if (finished == service.ShutdownRequested)
+{
+    exitCode = WorkerExitCode.Success;
+
+    // Give the acknowledgement time to leave before the channel is torn down; the supervisor closes its end next.
+    await Task.WhenAny(rpc.Completion, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+}
+
+WorkerLog.ChannelClosed(logger, exitCode.ToString());
+return (int)exitCode;
+
+static async Task<string?> ReadBootstrapAsync()
+{
+    using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+    try
+    {
+        return await Console.In.ReadLineAsync(budget.Token).ConfigureAwait(false);
+    }
+    catch (OperationCanceledException)
+    {
+        return null;
+    }
+}

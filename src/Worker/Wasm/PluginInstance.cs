@@ -1,0 +1,539 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Worker.Logging;
+using Wasmtime;
+
+namespace SochDb.Isolated.Worker.Wasm;
+
+/// <summary>
+/// One plugin module and its current instance: runs calls with fuel, an epoch deadline and a memory limit, moves
+/// <c>bytes</c>/<c>string</c> values through guest memory, and replaces the instance after any trap.
+/// </summary>
+/// <remarks>
+/// Not thread-safe: a Wasmtime store is used by one thread at a time, so callers serialize calls.
+/// The module, linker and store are owned here; the engine and ticker belong to the caller.
+/// </remarks>
+internal sealed class PluginInstance : IDisposable
+{
+    private const long PageSize = 65536;
+
+    private readonly Engine engine;
+    private readonly EpochTicker ticker;
+    private readonly ILogger logger;
+    private readonly Module module;
+    private readonly Linker linker;
+    private readonly long memoryLimitBytes;
+    private readonly Dictionary<string, FunctionSignatureDto> signatures;
+    private readonly long initFuel;
+    private readonly long initTimeoutMs;
+    private Store? store;
+    private Instance? instance;
+    private Memory? memory;
+    private Function? alloc;
+    private Function? free;
+    private long hostCalls;
+    private long hostCallErrors;
+
+    private PluginInstance(Engine engine, EpochTicker ticker, ILogger logger, Module module, LoadRequest request)
+    {
+        this.engine = engine;
+        this.ticker = ticker;
+        this.logger = logger;
+        this.module = module;
+        memoryLimitBytes = request.MemoryLimitBytes;
+        initFuel = request.InitFuel;
+        initTimeoutMs = request.InitTimeoutMs;
+        signatures = request.Signatures.ToDictionary(s => s.Function, StringComparer.Ordinal);
+        linker = new Linker(engine);
+        DefineHostFunctions();
+    }
+
+    /// <summary>Gets the largest linear memory seen, in bytes.</summary>
+    public long PeakMemoryBytes { get; private set; }
+
+    /// <summary>Gets how many times the module was instantiated.</summary>
+    public long Instantiations { get; private set; }
+
+    /// <summary>Gets the current linear memory in bytes (0 without an instance or a memory export).</summary>
+    public long MemoryBytes => memory?.GetLength() ?? 0;
+
+    /// <summary>Loads a precompiled module and instantiates it, running <c>soch_init</c> if exported.</summary>
+    /// <param name="engine">The engine the module was compiled for.</param>
+    /// <param name="ticker">The epoch ticker of <paramref name="engine"/>.</param>
+    /// <param name="logger">The worker's logger.</param>
+    /// <param name="request">What to load.</param>
+    /// <param name="loaded">The plugin, on success.</param>
+    /// <returns>The load's outcome; <paramref name="loaded"/> is set only when it has no error.</returns>
+    public static LoadResponse Load(Engine engine, EpochTicker ticker, ILogger logger, LoadRequest request, out PluginInstance? loaded)
+    {
+        loaded = null;
+        Module module;
+        try
+        {
+            module = Module.Deserialize(engine, request.PluginId, request.Artifact);
+        }
+        catch (WasmtimeException ex)
+        {
+            return new LoadResponse { Error = Error(ErrorKind.InvalidWasm, $"the precompiled module could not be loaded: {FirstLine(ex.Message)}") };
+        }
+
+        var plugin = new PluginInstance(engine, ticker, logger, module, request);
+        var error = plugin.Instantiate(out var initFuelConsumed);
+        if (error is not null)
+        {
+            plugin.Dispose();
+            return new LoadResponse { Error = error };
+        }
+
+        loaded = plugin;
+        return new LoadResponse { MemoryBytes = plugin.MemoryBytes, InitFuelConsumed = initFuelConsumed };
+    }
+
+    /// <summary>Calls an export.</summary>
+    /// <param name="request">The call.</param>
+    /// <returns>The results or a typed error, with what the call consumed.</returns>
+    public InvokeResponse Invoke(InvokeRequest request)
+    {
+        var reinstantiated = false;
+        if (instance is null)
+        {
+            var error = Instantiate(out _);
+            if (error is not null)
+            {
+                return new InvokeResponse { Error = error, Reinstantiated = true };
+            }
+
+            reinstantiated = true;
+        }
+
+        var response = Call(request);
+        response.Reinstantiated |= reinstantiated;
+        return response;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        DropInstance();
+        linker.Dispose();
+        module.Dispose();
+    }
+
+    private static WorkerError Error(ErrorKind kind, string message) => new() { Kind = kind, Message = message };
+
+    private static string FirstLine(string message)
+    {
+        // Wasmtime messages carry a backtrace after the first line, and the cause after "Caused by:".
+        var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var causeIndex = Array.FindIndex(lines, l => l.StartsWith("Caused by:", StringComparison.Ordinal));
+        if (causeIndex >= 0 && causeIndex + 1 < lines.Length)
+        {
+            return lines[causeIndex + 1].TrimStart('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ' ');
+        }
+
+        return lines.Length > 0 ? lines[0] : message;
+    }
+
+    private static PluginValueType? ToPluginType(ValueKind kind) => kind switch
+    {
+        ValueKind.Int32 => PluginValueType.I32,
+        ValueKind.Int64 => PluginValueType.I64,
+        ValueKind.Float32 => PluginValueType.F32,
+        ValueKind.Float64 => PluginValueType.F64,
+        _ => null,
+    };
+
+    private static ValueBox ToBox(WireValue value) => value.Type switch
+    {
+        // Each arm is cast on its own: a bare switch would widen every arm to double and corrupt integers.
+        PluginValueType.I32 => (ValueBox)(int)value.Bits,
+        PluginValueType.I64 => (ValueBox)value.Bits,
+        PluginValueType.F32 => (ValueBox)BitConverter.Int32BitsToSingle((int)value.Bits),
+        _ => (ValueBox)BitConverter.Int64BitsToDouble(value.Bits),
+    };
+
+    private static WireValue FromResult(object? result, PluginValueType type) => type switch
+    {
+        PluginValueType.I32 => new WireValue { Type = type, Bits = Convert.ToInt32(result, CultureInfo.InvariantCulture) },
+        PluginValueType.I64 => new WireValue { Type = type, Bits = Convert.ToInt64(result, CultureInfo.InvariantCulture) },
+        PluginValueType.F32 => new WireValue { Type = type, Bits = BitConverter.SingleToInt32Bits(Convert.ToSingle(result, CultureInfo.InvariantCulture)) },
+        _ => new WireValue { Type = type, Bits = BitConverter.DoubleToInt64Bits(Convert.ToDouble(result, CultureInfo.InvariantCulture)) },
+    };
+
+    private static object?[] Flatten(object? raw, int count) => count switch
+    {
+        0 => [],
+        1 => [raw],
+        _ => (object?[])raw!,
+    };
+
+    private void DefineHostFunctions()
+    {
+        linker.DefineFunction(ProtocolConstants.HostModule, HostAbi.Log.Name, (Caller caller, int level, int ptr, int len) =>
+        {
+            // No exception may cross into Wasmtime: every failure is counted and logged instead.
+            hostCalls++;
+            try
+            {
+                var mem = caller.GetMemory(ProtocolConstants.MemoryExport);
+                if (mem is null || ptr < 0 || len < 0 || (long)ptr + len > mem.GetLength())
+                {
+                    hostCallErrors++;
+                    WorkerLog.HostCallRejected(logger, HostAbi.Log.Name, $"buffer ({ptr}, {len}) is outside guest memory");
+                    return;
+                }
+
+                var text = mem.ReadString(ptr, len, Encoding.UTF8);
+                var logLevel = level switch
+                {
+                    0 => LogLevel.Debug,
+                    1 => LogLevel.Information,
+                    2 => LogLevel.Warning,
+                    _ => LogLevel.Error,
+                };
+                WorkerLog.GuestLog(logger, logLevel, text.Length > 4096 ? text[..4096] : text);
+            }
+            catch (Exception ex)
+            {
+                hostCallErrors++;
+                WorkerLog.HostCallRejected(logger, HostAbi.Log.Name, ex.Message);
+            }
+        });
+    }
+
+    private WorkerError? Instantiate(out long initFuelConsumed)
+    {
+        initFuelConsumed = 0;
+        DropInstance();
+        var newStore = new Store(engine);
+        newStore.SetLimits(memorySize: memoryLimitBytes, tableElements: 1_000_000, instances: 1, tables: 8, memories: 1);
+        newStore.SetEpochDeadline(ulong.MaxValue / 2);
+        newStore.Fuel = (ulong)Math.Max(1, initFuel);
+        store = newStore;
+        Instantiations++;
+        try
+        {
+            ticker.Enter();
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                newStore.SetEpochDeadline(ticker.TicksFor(initTimeoutMs));
+                instance = linker.Instantiate(newStore, module);
+                memory = instance.GetMemory(ProtocolConstants.MemoryExport);
+                alloc = instance.GetFunction(ProtocolConstants.AllocExport);
+                free = instance.GetFunction(ProtocolConstants.FreeExport);
+                var init = instance.GetFunction(ProtocolConstants.InitExport);
+                if (init is not null)
+                {
+                    var status = Convert.ToInt32(init.Invoke(), CultureInfo.InvariantCulture);
+                    if (status != 0)
+                    {
+                        DropInstance();
+                        return Error(ErrorKind.Trap, $"{ProtocolConstants.InitExport} returned {status}; the plugin refused to start");
+                    }
+                }
+            }
+            catch (TrapException ex)
+            {
+                var error = Classify(ex, Math.Max(1, initFuel), Stopwatch.GetElapsedTime(started));
+                DropInstance();
+                return error;
+            }
+            catch (WasmtimeException ex) when (ex.Message.Contains("exceeds memory limits", StringComparison.Ordinal))
+            {
+                DropInstance();
+                return new WorkerError
+                {
+                    Kind = ErrorKind.MemoryLimitExceeded,
+                    Message = $"the module's initial memory exceeds the limit of {memoryLimitBytes} bytes: {FirstLine(ex.Message)}",
+                    UsedBytes = DeclaredMinimumMemory(),
+                    LimitBytes = memoryLimitBytes,
+                };
+            }
+            catch (WasmtimeException ex)
+            {
+                DropInstance();
+                return Error(ErrorKind.Trap, $"instantiation failed: {FirstLine(ex.Message)}");
+            }
+            finally
+            {
+                ticker.Exit();
+            }
+
+            initFuelConsumed = Math.Max(1, initFuel) - (long)newStore.Fuel;
+            TrackMemory();
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException)
+        {
+            DropInstance();
+            return Error(ErrorKind.Trap, $"{ProtocolConstants.InitExport} must return an i32: {ex.Message}");
+        }
+    }
+
+    private long DeclaredMinimumMemory()
+    {
+        foreach (var export in module.Exports)
+        {
+            if (export is MemoryExport m)
+            {
+                return m.Minimum * PageSize;
+            }
+        }
+
+        return 0;
+    }
+
+    private InvokeResponse Call(InvokeRequest request)
+    {
+        var activeStore = store!;
+        var function = instance!.GetFunction(request.Function);
+        if (function is null)
+        {
+            return new InvokeResponse { Error = Error(ErrorKind.FunctionNotFound, $"the plugin exports no function named '{request.Function}'") };
+        }
+
+        signatures.TryGetValue(request.Function, out var signature);
+        var argumentError = CheckArguments(function, signature, request.Args);
+        if (argumentError is not null)
+        {
+            return new InvokeResponse { Error = argumentError };
+        }
+
+        var hostCallsBefore = hostCalls;
+        var hostErrorsBefore = hostCallErrors;
+        activeStore.Fuel = (ulong)Math.Max(0, request.Fuel);
+        activeStore.SetEpochDeadline(ticker.TicksFor(request.TimeoutMs));
+        ticker.Enter();
+        var started = Stopwatch.GetTimestamp();
+        InvokeResponse response;
+        try
+        {
+            var boxes = new List<ValueBox>(request.Args.Length + 2);
+            foreach (var arg in request.Args)
+            {
+                if (arg.Type is PluginValueType.Bytes or PluginValueType.String)
+                {
+                    var (ptr, len) = CopyIn(arg.Bytes ?? []);
+                    boxes.Add(ptr);
+                    boxes.Add(len);
+                }
+                else
+                {
+                    boxes.Add(ToBox(arg));
+                }
+            }
+
+            var raw = function.Invoke(boxes.ToArray());
+            response = new InvokeResponse { Results = ConvertResults(function, signature, raw) };
+        }
+        catch (TrapException ex)
+        {
+            response = new InvokeResponse { Error = Classify(ex, request.Fuel, Stopwatch.GetElapsedTime(started)) };
+        }
+        catch (GuestContractException ex)
+        {
+            response = new InvokeResponse { Error = Error(ErrorKind.Trap, ex.Message) };
+        }
+        catch (WasmtimeException ex)
+        {
+            response = new InvokeResponse { Error = Error(ErrorKind.Trap, FirstLine(ex.Message)) };
+        }
+        finally
+        {
+            ticker.Exit();
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        response.DurationUs = (long)elapsed.TotalMicroseconds;
+        response.FuelConsumed = Math.Max(0, request.Fuel) - (long)activeStore.Fuel;
+        response.HostCalls = hostCalls - hostCallsBefore;
+        response.HostCallErrors = hostCallErrors - hostErrorsBefore;
+        if (response.Error is not null)
+        {
+            response.Error.FuelConsumed = response.FuelConsumed;
+            response.Error.ElapsedMs = elapsed.TotalMilliseconds;
+            WorkerLog.CallTrapped(logger, request.CallId, request.Function, response.Error.Kind.ToString(), response.Error.Message);
+            TrackMemory();
+            response.MemoryBytes = MemoryBytes;
+
+            // State after a trap is undefined: the next call gets a fresh instance.
+            DropInstance();
+            response.Reinstantiated = true;
+        }
+        else
+        {
+            TrackMemory();
+            response.MemoryBytes = MemoryBytes;
+        }
+
+        response.PeakMemoryBytes = PeakMemoryBytes;
+        return response;
+    }
+
+    private WorkerError? CheckArguments(Function function, FunctionSignatureDto? signature, WireValue[] args)
+    {
+        if (signature is not null)
+        {
+            if (args.Length != signature.Params.Length)
+            {
+                return Error(ErrorKind.InvalidArguments, $"'{signature.Function}' takes {signature.Params.Length} argument(s) ({string.Join(", ", signature.Params)}), got {args.Length}");
+            }
+
+            for (var i = 0; i < args.Length; i++)
+            {
+                if (args[i].Type != signature.Params[i])
+                {
+                    return Error(ErrorKind.InvalidArguments, $"argument {i} of '{signature.Function}' must be {signature.Params[i]}, got {args[i].Type}");
+                }
+
+                if (args[i].Type is PluginValueType.Bytes or PluginValueType.String && alloc is null)
+                {
+                    return Error(ErrorKind.InvalidArguments, $"'{signature.Function}' takes {args[i].Type} but the plugin exports no {ProtocolConstants.AllocExport}");
+                }
+            }
+
+            return null;
+        }
+
+        var parameters = function.Parameters;
+        if (args.Length != parameters.Count)
+        {
+            return Error(ErrorKind.InvalidArguments, $"the export takes {parameters.Count} argument(s), got {args.Length}");
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            var expected = ToPluginType(parameters[i]);
+            if (expected is null)
+            {
+                return Error(ErrorKind.InvalidArguments, $"parameter {i} has wasm type {parameters[i]}, which cannot cross the plugin boundary");
+            }
+
+            if (args[i].Type != expected)
+            {
+                return Error(ErrorKind.InvalidArguments, $"argument {i} must be {expected}, got {args[i].Type} (declare a signature in the manifest to pass bytes or strings)");
+            }
+        }
+
+        return null;
+    }
+
+    private (int Ptr, int Len) CopyIn(byte[] data)
+    {
+        var ptr = Convert.ToInt32(alloc!.Invoke(data.Length), CultureInfo.InvariantCulture);
+        var mem = memory ?? throw new GuestContractException($"the plugin exports no '{ProtocolConstants.MemoryExport}' to pass a buffer through");
+        if (ptr < 0 || (long)ptr + data.Length > mem.GetLength())
+        {
+            throw new GuestContractException($"{ProtocolConstants.AllocExport}({data.Length}) returned {ptr}, which is outside guest memory ({mem.GetLength()} bytes)");
+        }
+
+        data.CopyTo(mem.GetSpan(ptr, data.Length));
+        return (ptr, data.Length);
+    }
+
+    private WireValue[] ConvertResults(Function function, FunctionSignatureDto? signature, object? raw)
+    {
+        var kinds = function.Results;
+        var values = Flatten(raw, kinds.Count);
+        if (signature is null)
+        {
+            var plain = new WireValue[values.Length];
+            for (var i = 0; i < values.Length; i++)
+            {
+                var type = ToPluginType(kinds[i]) ?? throw new GuestContractException($"result {i} has wasm type {kinds[i]}, which cannot cross the plugin boundary");
+                plain[i] = FromResult(values[i], type);
+            }
+
+            return plain;
+        }
+
+        var results = new WireValue[signature.Returns.Length];
+        for (var i = 0; i < signature.Returns.Length; i++)
+        {
+            var type = signature.Returns[i];
+            if (type is PluginValueType.Bytes or PluginValueType.String)
+            {
+                var packed = Convert.ToInt64(values[i], CultureInfo.InvariantCulture);
+                results[i] = new WireValue { Type = type, Bytes = CopyOut(packed) };
+            }
+            else
+            {
+                results[i] = FromResult(values[i], type);
+            }
+        }
+
+        return results;
+    }
+
+    private byte[] CopyOut(long packed)
+    {
+        var ptr = (long)((ulong)packed >> 32);
+        var len = packed & 0xFFFF_FFFFL;
+        var mem = memory ?? throw new GuestContractException($"the plugin returns a buffer but exports no '{ProtocolConstants.MemoryExport}'");
+        if (ptr + len > mem.GetLength())
+        {
+            throw new GuestContractException($"the returned buffer (ptr {ptr}, len {len}) is outside guest memory ({mem.GetLength()} bytes)");
+        }
+
+        var copy = mem.GetSpan(ptr, (int)len).ToArray();
+        free?.Invoke((int)ptr, (int)len);
+        return copy;
+    }
+
+    private WorkerError Classify(TrapException ex, long fuelGiven, TimeSpan elapsed)
+    {
+        var reason = FirstLine(ex.Message);
+        switch (ex.Type)
+        {
+            case TrapCode.OutOfFuel:
+                return new WorkerError { Kind = ErrorKind.FuelExhausted, Message = $"the call ran out of fuel after consuming {fuelGiven}", FuelConsumed = fuelGiven };
+            case TrapCode.Interrupt:
+                return new WorkerError { Kind = ErrorKind.Timeout, Message = $"the call passed its deadline and was interrupted after {elapsed.TotalMilliseconds:F1} ms", ElapsedMs = elapsed.TotalMilliseconds };
+            default:
+                var used = MemoryBytes;
+
+                // The store refuses a memory.grow that would pass the limit by returning -1; a guest that then traps
+                // (the usual reaction) ran out of memory, not into a bug. Within a page of the limit, no grow can succeed.
+                if (memory is not null && used + PageSize > memoryLimitBytes)
+                {
+                    return new WorkerError
+                    {
+                        Kind = ErrorKind.MemoryLimitExceeded,
+                        Message = $"the plugin trapped ({reason}) after its store refused to grow memory past {memoryLimitBytes} bytes",
+                        UsedBytes = used,
+                        LimitBytes = memoryLimitBytes,
+                        TrapCode = ex.Type.ToString(),
+                    };
+                }
+
+                return new WorkerError { Kind = ErrorKind.Trap, Message = $"wasm trap {ex.Type}: {reason}", TrapCode = ex.Type.ToString() };
+        }
+    }
+
+    private void TrackMemory()
+    {
+        var current = MemoryBytes;
+        if (current > PeakMemoryBytes)
+        {
+            PeakMemoryBytes = current;
+        }
+    }
+
+    private void DropInstance()
+    {
+        instance = null;
+        memory = null;
+        alloc = null;
+        free = null;
+        store?.Dispose();
+        store = null;
+    }
+
+    /// <summary>The guest broke the value-passing ABI (bad pointer, missing export); reported as a trap.</summary>
+    private sealed class GuestContractException(string message) : Exception(message);
+}

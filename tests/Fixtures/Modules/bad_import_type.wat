@@ -1,0 +1,3 @@
+(module
+  (import "sochdb" "log" (func (param i64)))
+  (func (export "noop")))
