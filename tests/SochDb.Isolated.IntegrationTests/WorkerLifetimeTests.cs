@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.IO.Pipes;
+using System.Security.Cryptography;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Tests;
+using StreamJsonRpc;
+
+namespace SochDb.Isolated.IntegrationTests;
+
+/// <summary>The worker process on its own: it talks only over its private pipe and dies with its channel.</summary>
+public sealed class WorkerLifetimeTests
+{
+    [Fact]
+    public async Task Worker_ChannelClosedBySupervisor_ExitsWithParentLost()
+    {
+        var pipeName = "sochdb-test-" + Guid.NewGuid().ToString("N");
+        await using var server = new NamedPipeServerStream(pipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        using var worker = StartWorker();
+        try
+        {
+            await worker.StandardInput.WriteLineAsync(new WorkerBootstrap { PipeName = pipeName, Secret = "s3cret" }.ToJsonLine());
+            worker.StandardInput.Close();
+            await server.WaitForConnectionAsync().DefaultTimeout();
+            using (var rpc = RpcChannel.Create(server, WireFormat.MessagePackLengthPrefixed))
+            {
+                rpc.StartListening();
+                var hello = await rpc.InvokeAsync<HandshakeResponse>(WorkerMethods.Handshake, new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version }).DefaultTimeout();
+                Assert.Equal("s3cret", hello.Secret);
+                Assert.Equal(worker.Id, hello.WorkerPid);
+            }
+
+            // Nothing but the closed channel tells the worker to go.
+            var watch = Stopwatch.StartNew();
+            await worker.WaitForExitAsync().DefaultTimeout();
+            Assert.Equal((int)WorkerExitCode.ParentLost, worker.ExitCode);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"worker took {watch.Elapsed} to notice");
+        }
+        finally
+        {
+            Kill(worker);
+        }
+    }
+
+    [Fact]
+    public async Task Worker_BadBootstrap_ExitsWithBadBootstrapAndWritesNothingToStdout()
+    {
+        using var worker = StartWorker();
+        try
+        {
+            await worker.StandardInput.WriteLineAsync("{not json");
+            worker.StandardInput.Close();
+            var stdout = worker.StandardOutput.ReadToEndAsync();
+            await worker.WaitForExitAsync().DefaultTimeout();
+            Assert.Equal((int)WorkerExitCode.BadBootstrap, worker.ExitCode);
+            Assert.Equal(string.Empty, await stdout.DefaultTimeout());
+        }
+        finally
+        {
+            Kill(worker);
+        }
+    }
+
+    [Fact]
+    public async Task Worker_CallsBeforeHandshake_AreRefused()
+    {
+        var pipeName = "sochdb-test-" + Guid.NewGuid().ToString("N");
+        await using var server = new NamedPipeServerStream(pipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        using var worker = StartWorker();
+        try
+        {
+            await worker.StandardInput.WriteLineAsync(new WorkerBootstrap { PipeName = pipeName, Secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)), Wire = WireFormat.JsonHeaders }.ToJsonLine());
+            worker.StandardInput.Close();
+            await server.WaitForConnectionAsync().DefaultTimeout();
+            using var rpc = RpcChannel.Create(server, WireFormat.JsonHeaders);
+            rpc.StartListening();
+            var ex = await Assert.ThrowsAsync<RemoteInvocationException>(() => rpc.InvokeAsync<InvokeResponse>(WorkerMethods.Invoke, new InvokeRequest { Function = "add" })).DefaultTimeout();
+            Assert.Equal((int)ErrorKind.ProtocolError, ex.ErrorCode);
+            Assert.Contains("handshake", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Kill(worker);
+        }
+    }
+
+    private static Process StartWorker()
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SochDb.Isolated.Worker.dll"));
+        return Process.Start(info)!;
+    }
+
+    private static void Kill(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+        }
+    }
+}
