@@ -13,10 +13,16 @@ internal static class ErrorMapper
     public static PluginException ToException(string pluginId, WorkerError error) => error.Kind switch
     {
         ErrorKind.FuelExhausted => new FuelExhaustedException(pluginId, error.FuelConsumed, $"plugin '{pluginId}': {error.Message}"),
-        ErrorKind.Timeout => new PluginTimeoutException(pluginId, TimeSpan.FromMilliseconds(error.ElapsedMs), workerKilled: false, $"plugin '{pluginId}': {error.Message}"),
+        ErrorKind.Timeout => new PluginTimeoutException(pluginId, SafeMilliseconds(error.ElapsedMs), workerKilled: false, $"plugin '{pluginId}': {error.Message}"),
         ErrorKind.MemoryLimitExceeded => new MemoryLimitExceededException(pluginId, error.UsedBytes, error.LimitBytes, $"plugin '{pluginId}' exceeded its memory limit: {error.UsedBytes} of {error.LimitBytes} bytes ({error.Message})"),
         ErrorKind.Trap => new PluginTrapException(pluginId, error.TrapCode, $"plugin '{pluginId}' trapped: {error.Message}"),
         _ when Enum.IsDefined(error.Kind) => new PluginException(error.Kind, pluginId, $"plugin '{pluginId}': {error.Message}"),
         _ => new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' reported an unknown error kind {(int)error.Kind}: {error.Message}"),
     };
+
+    /// <summary>Converts a worker-reported duration, which a broken worker may send as NaN or out of range.</summary>
+    /// <param name="milliseconds">The reported milliseconds.</param>
+    /// <returns>The duration, clamped to [0, 1 day].</returns>
+    private static TimeSpan SafeMilliseconds(double milliseconds)
+        => double.IsFinite(milliseconds) ? TimeSpan.FromMilliseconds(Math.Clamp(milliseconds, 0, TimeSpan.FromDays(1).TotalMilliseconds)) : TimeSpan.Zero;
 }

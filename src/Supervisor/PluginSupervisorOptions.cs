@@ -66,6 +66,11 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(InitFuel, 1, nameof(InitFuel));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitTimeout, TimeSpan.FromMilliseconds(1), nameof(InitTimeout));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(InitTimeout, TimeSpan.FromMinutes(5), nameof(InitTimeout));
+        if (!Enum.IsDefined(WorkerLogLevel))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WorkerLogLevel), WorkerLogLevel, "Unknown log level.");
+        }
+
         if (!Enum.IsDefined(WireFormat))
         {
             throw new ArgumentOutOfRangeException(nameof(WireFormat), WireFormat, "Unknown wire format.");

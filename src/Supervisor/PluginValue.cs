@@ -81,7 +81,7 @@ public sealed class PluginValue : IEquatable<PluginValue>
 
     /// <summary>Returns the bytes of a buffer, or the UTF-8 of a string (as the original runtime does).</summary>
     /// <returns>The bytes, or <see langword="null"/> for a number.</returns>
-    public ReadOnlyMemory<byte>? AsBytes() => bytes is null ? null : bytes;
+    public ReadOnlyMemory<byte>? AsBytes() => bytes is null ? default(ReadOnlyMemory<byte>?) : new ReadOnlyMemory<byte>(bytes);
 
     /// <summary>Returns the value as a string when it is a <c>string</c>.</summary>
     /// <returns>The string, or <see langword="null"/> for any other type.</returns>

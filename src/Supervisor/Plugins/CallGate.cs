@@ -33,6 +33,7 @@ internal sealed class CallGate
     /// <returns><see langword="true"/> once entered; <see langword="false"/> when the queue was full.</returns>
     public async Task<bool> EnterAsync(bool bypassBound, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         TaskCompletionSource waiter;
         LinkedListNode<TaskCompletionSource> node;
         lock (sync)
@@ -52,7 +53,7 @@ internal sealed class CallGate
             node = waiters.AddLast(waiter);
         }
 
-        using (cancellationToken.Register(() => Abandon(node)))
+        using (cancellationToken.Register(() => Abandon(node, cancellationToken)))
         {
             await waiter.Task.ConfigureAwait(false);
         }
@@ -79,12 +80,12 @@ internal sealed class CallGate
         }
     }
 
-    private void Abandon(LinkedListNode<TaskCompletionSource> node)
+    private void Abandon(LinkedListNode<TaskCompletionSource> node, CancellationToken cancellationToken)
     {
         lock (sync)
         {
             // A waiter already handed the gate keeps it; only one still in line can leave.
-            if (node.List is not null && node.Value.TrySetCanceled())
+            if (node.List is not null && node.Value.TrySetCanceled(cancellationToken))
             {
                 waiters.Remove(node);
             }

@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging;
+using SochDb.Isolated.Protocol;
+
+namespace SochDb.Isolated.Supervisor.Tests;
+
+public sealed class PluginSupervisorOptionsTests
+{
+    private static readonly TimeSpan FiveMinutes = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan OneTick = TimeSpan.FromTicks(1);
+
+    private static readonly Dictionary<string, Action<PluginSupervisorOptions>> OutOfRange = new(StringComparer.Ordinal)
+    {
+        ["MaxSandboxes=0"] = o => o.MaxSandboxes = 0,
+        ["MaxSandboxes=-1"] = o => o.MaxSandboxes = -1,
+        ["MaxSandboxes=4097"] = o => o.MaxSandboxes = 4097,
+        ["FuelBudget=0"] = o => o.FuelBudget = 0,
+        ["FuelBudget=-1"] = o => o.FuelBudget = -1,
+        ["MaxQueuedCalls=-1"] = o => o.MaxQueuedCalls = -1,
+        ["MaxQueuedCalls=100001"] = o => o.MaxQueuedCalls = 100_001,
+        ["CallGrace=9ms"] = o => o.CallGrace = TimeSpan.FromMilliseconds(9),
+        ["CallGrace=5min+1tick"] = o => o.CallGrace = FiveMinutes + OneTick,
+        ["WorkerStartTimeout=99ms"] = o => o.WorkerStartTimeout = TimeSpan.FromMilliseconds(99),
+        ["WorkerStartTimeout=5min+1tick"] = o => o.WorkerStartTimeout = FiveMinutes + OneTick,
+        ["WorkerStopTimeout=-1tick"] = o => o.WorkerStopTimeout = -OneTick,
+        ["WorkerStopTimeout=5min+1tick"] = o => o.WorkerStopTimeout = FiveMinutes + OneTick,
+        ["InitFuel=0"] = o => o.InitFuel = 0,
+        ["InitFuel=-1"] = o => o.InitFuel = -1,
+        ["InitTimeout=0"] = o => o.InitTimeout = TimeSpan.Zero,
+        ["InitTimeout=1ms-1tick"] = o => o.InitTimeout = TimeSpan.FromMilliseconds(1) - OneTick,
+        ["InitTimeout=5min+1tick"] = o => o.InitTimeout = FiveMinutes + OneTick,
+        ["WireFormat=3"] = o => o.WireFormat = (WireFormat)3,
+        ["WireFormat=-1"] = o => o.WireFormat = (WireFormat)(-1),
+    };
+
+    private static readonly Dictionary<string, Action<PluginSupervisorOptions>> Boundaries = new(StringComparer.Ordinal)
+    {
+        ["MaxSandboxes=1"] = o => o.MaxSandboxes = 1,
+        ["MaxSandboxes=4096"] = o => o.MaxSandboxes = 4096,
+        ["FuelBudget=1"] = o => o.FuelBudget = 1,
+        ["FuelBudget=max"] = o => o.FuelBudget = long.MaxValue,
+        ["MaxQueuedCalls=0"] = o => o.MaxQueuedCalls = 0,
+        ["MaxQueuedCalls=100000"] = o => o.MaxQueuedCalls = 100_000,
+        ["CallGrace=10ms"] = o => o.CallGrace = TimeSpan.FromMilliseconds(10),
+        ["CallGrace=5min"] = o => o.CallGrace = FiveMinutes,
+        ["WorkerStartTimeout=100ms"] = o => o.WorkerStartTimeout = TimeSpan.FromMilliseconds(100),
+        ["WorkerStartTimeout=5min"] = o => o.WorkerStartTimeout = FiveMinutes,
+        ["WorkerStopTimeout=0"] = o => o.WorkerStopTimeout = TimeSpan.Zero,
+        ["WorkerStopTimeout=5min"] = o => o.WorkerStopTimeout = FiveMinutes,
+        ["InitFuel=1"] = o => o.InitFuel = 1,
+        ["InitTimeout=1ms"] = o => o.InitTimeout = TimeSpan.FromMilliseconds(1),
+        ["InitTimeout=5min"] = o => o.InitTimeout = FiveMinutes,
+        ["WireFormat=JsonLengthPrefixed"] = o => o.WireFormat = WireFormat.JsonLengthPrefixed,
+        ["WireFormat=JsonHeaders"] = o => o.WireFormat = WireFormat.JsonHeaders,
+    };
+
+    public static TheoryData<string> OutOfRangeCases => [.. OutOfRange.Keys];
+
+    public static TheoryData<string> BoundaryCases => [.. Boundaries.Keys];
+
+    [Fact]
+    public void Validate_Defaults_DoesNotThrow()
+    {
+        new PluginSupervisorOptions().Validate();
+    }
+
+    [Fact]
+    public void Constructor_Defaults_MatchTheDocumentedValues()
+    {
+        var options = new PluginSupervisorOptions();
+
+        Assert.Equal(64, options.MaxSandboxes);
+        Assert.Equal(1_000_000_000, options.FuelBudget);
+        Assert.Equal(256, options.MaxQueuedCalls);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.CallGrace);
+        Assert.Equal(TimeSpan.FromSeconds(15), options.WorkerStartTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.WorkerStopTimeout);
+        Assert.Equal(100_000_000, options.InitFuel);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.InitTimeout);
+        Assert.Equal(WireFormat.MessagePackLengthPrefixed, options.WireFormat);
+        Assert.Null(options.WorkerPath);
+        Assert.Equal(LogLevel.Information, options.WorkerLogLevel);
+    }
+
+    [Theory]
+    [MemberData(nameof(OutOfRangeCases))]
+    public void Validate_OutOfRange_ThrowsNamingTheProperty(string setting)
+    {
+        var options = new PluginSupervisorOptions();
+        OutOfRange[setting](options);
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+
+        Assert.Equal(setting[..setting.IndexOf('=', StringComparison.Ordinal)], ex.ParamName);
+    }
+
+    [Theory]
+    [MemberData(nameof(BoundaryCases))]
+    public void Validate_ValueAtTheBoundary_DoesNotThrow(string setting)
+    {
+        var options = new PluginSupervisorOptions();
+        Boundaries[setting](options);
+
+        options.Validate();
+    }
+
+    [Fact]
+    public void Validate_UndefinedWorkerLogLevel_Throws()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new PluginSupervisorOptions { WorkerLogLevel = (LogLevel)42 }.Validate());
+        Assert.Equal(nameof(PluginSupervisorOptions.WorkerLogLevel), ex.ParamName);
+    }
+}
