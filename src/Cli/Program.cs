@@ -1,20 +1,15 @@
-using Microsoft.Extensions.Logging;
+using System.CommandLine;
 using SochDb.Isolated.Cli;
+using SochDb.Isolated.Cli.Commands;
 
-using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(o => o.SingleLine = true).AddFilter("SochDb.Isolated.Supervisor", LogLevel.Error));
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+var global = new GlobalOptions();
+var root = new RootCommand("sochdb-isolated: run untrusted WebAssembly plugins in isolated worker processes")
 {
-    e.Cancel = true;
-    stop.Cancel();
+    global.Set,
+    global.Verbose,
+    RunCommand.Create(global),
+    InspectCommand.Create(global),
+    DemoCommand.Create(global),
 };
 
-var command = args.Length > 0 ? args[0] : "help";
-switch (command)
-{
-    case "demo":
-        return await Demo.RunAsync(Console.Out, loggerFactory, stop.Token).ConfigureAwait(false);
-    default:
-        await Console.Out.WriteLineAsync("usage: sochdb-isolated demo").ConfigureAwait(false);
-        return command is "help" or "--help" or "-h" ? 0 : 2;
-}
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -75,22 +75,13 @@ internal sealed class ModuleCompiler : IDisposable
 
         using (module)
         {
-            CheckImports(pluginId, module);
-            var functions = new Dictionary<string, CompiledModule.ExportedFunction>(StringComparer.Ordinal);
-            var hasMemory = false;
-            foreach (var export in module.Exports)
+            var importProblem = module.Imports.Select(ImportProblem).FirstOrDefault(p => p is not null);
+            if (importProblem is not null)
             {
-                switch (export)
-                {
-                    case FunctionExport f:
-                        functions[f.Name] = new CompiledModule.ExportedFunction(f.Parameters.Select(ToPluginType).ToArray(), f.Results.Select(ToPluginType).ToArray());
-                        break;
-                    case MemoryExport m when m.Name == ProtocolConstants.MemoryExport:
-                        hasMemory = true;
-                        break;
-                }
+                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: {importProblem}");
             }
 
+            var (functions, hasMemory) = DescribeExports(module);
             var compiled = new CompiledModule(sha, module.Serialize(), functions, hasMemory);
             lock (gate)
             {
@@ -183,33 +174,60 @@ internal sealed class ModuleCompiler : IDisposable
         _ => kind.ToString(),
     };
 
-    private static string Describe(WasmtimeException ex)
+    internal static string Describe(WasmtimeException ex)
     {
         var lines = ex.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         return string.Join(": ", lines.Where(l => !l.StartsWith("Caused by", StringComparison.Ordinal)));
     }
 
-    private static void CheckImports(string pluginId, Module module)
+    /// <summary>Checks one import against the host ABI.</summary>
+    /// <param name="import">The import.</param>
+    /// <returns><see langword="null"/> when the host ABI offers it with that type; otherwise what is wrong, naming the import.</returns>
+    internal static string? ImportProblem(Import import)
     {
-        foreach (var import in module.Imports)
+        var name = $"{import.ModuleName}.{import.Name}";
+        if (import is not FunctionImport function)
         {
-            var name = $"{import.ModuleName}.{import.Name}";
-            if (import is not FunctionImport function)
-            {
-                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: import '{name}' is not a function; the host ABI offers only functions from module '{ProtocolConstants.HostModule}'");
-            }
+            return $"import '{name}' is not a function; the host ABI offers only functions from module '{ProtocolConstants.HostModule}'";
+        }
 
-            if (import.ModuleName != ProtocolConstants.HostModule || !HostAbi.Functions.TryGetValue(import.Name, out var host))
-            {
-                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: import '{name}' is outside the host ABI (available: {string.Join(", ", HostAbi.Functions.Keys.Select(k => $"{ProtocolConstants.HostModule}.{k}"))})");
-            }
+        if (import.ModuleName != ProtocolConstants.HostModule || !HostAbi.Functions.TryGetValue(import.Name, out var host))
+        {
+            return $"import '{name}' is outside the host ABI (available: {string.Join(", ", HostAbi.Functions.Keys.Select(k => $"{ProtocolConstants.HostModule}.{k}"))})";
+        }
 
-            var got = $"({string.Join(", ", function.Parameters.Select(WasmName))}) -> ({string.Join(", ", function.Results.Select(WasmName))})";
-            var want = $"({string.Join(", ", host.Params)}) -> ({string.Join(", ", host.Results)})";
-            if (got != want)
+        var got = WasmSignature(function.Parameters, function.Results);
+        var want = $"({string.Join(", ", host.Params)}) -> ({string.Join(", ", host.Results)})";
+        return got == want ? null : $"import '{name}' has type {got} but the host ABI defines {want}";
+    }
+
+    /// <summary>Renders a wasm function type, e.g. <c>(i32, i32) -&gt; (i64)</c>.</summary>
+    /// <param name="parameters">The parameter types.</param>
+    /// <param name="results">The result types.</param>
+    /// <returns>The rendering.</returns>
+    internal static string WasmSignature(IEnumerable<ValueKind> parameters, IEnumerable<ValueKind> results)
+        => $"({string.Join(", ", parameters.Select(WasmName))}) -> ({string.Join(", ", results.Select(WasmName))})";
+
+    /// <summary>Lists a module's exported functions and whether it exports <c>memory</c>.</summary>
+    /// <param name="module">The module.</param>
+    /// <returns>The functions by name, and the memory flag.</returns>
+    internal static (Dictionary<string, CompiledModule.ExportedFunction> Functions, bool HasMemory) DescribeExports(Module module)
+    {
+        var functions = new Dictionary<string, CompiledModule.ExportedFunction>(StringComparer.Ordinal);
+        var hasMemory = false;
+        foreach (var export in module.Exports)
+        {
+            switch (export)
             {
-                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: import '{name}' has type {got} but the host ABI defines {want}");
+                case FunctionExport f:
+                    functions[f.Name] = new CompiledModule.ExportedFunction(f.Parameters.Select(ToPluginType).ToArray(), f.Results.Select(ToPluginType).ToArray());
+                    break;
+                case MemoryExport m when m.Name == ProtocolConstants.MemoryExport:
+                    hasMemory = true;
+                    break;
             }
         }
+
+        return (functions, hasMemory);
     }
 }

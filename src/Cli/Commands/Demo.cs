@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Supervisor;
 
 namespace SochDb.Isolated.Cli;
@@ -13,14 +12,13 @@ internal static class Demo
 {
     /// <summary>Runs the demo.</summary>
     /// <param name="output">Where to write.</param>
-    /// <param name="loggerFactory">Where the runtime logs.</param>
+    /// <param name="supervisor">The supervisor to run the plugins in.</param>
     /// <param name="cancellationToken">Stops the demo.</param>
     /// <returns>The process exit code: 0 when every step behaved as expected.</returns>
-    public static async Task<int> RunAsync(TextWriter output, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(TextWriter output, PluginSupervisor supervisor, CancellationToken cancellationToken)
     {
         var examples = FindExamples();
         var failures = 0;
-        await using var supervisor = new PluginSupervisor(new PluginSupervisorOptions(), loggerFactory);
         await output.WriteLineAsync($"SochDb.Isolated demo — supervisor pid {Environment.ProcessId}, examples from {examples}").ConfigureAwait(false);
         await output.WriteLineAsync().ConfigureAwait(false);
 
@@ -72,7 +70,7 @@ internal static class Demo
         var r = supervisor.GetRuntimeStats();
         await output.WriteLineAsync($"   runtime: {r.TotalInvocations} calls, {r.TotalFuelConsumed:N0} fuel, {r.Timeouts} timeout(s), {r.MemoryViolations} memory violation(s), {r.WorkerCrashes} worker crash(es), {r.WorkersStarted} workers started").ConfigureAwait(false);
         await output.WriteLineAsync(failures == 0 ? "\nEvery misbehaving plugin was stopped; the supervisor and the other plugins kept serving." : $"\n{failures} step(s) did not behave as expected.").ConfigureAwait(false);
-        return failures == 0 ? 0 : 1;
+        return failures == 0 ? ExitCodes.Success : ExitCodes.DemoFailed;
     }
 
     private static string Receipt(CallReceipt receipt)
