@@ -4,8 +4,9 @@ using Wasmtime;
 namespace SochDb.Isolated.Worker.Wasm;
 
 /// <summary>
-/// Advances the engine's epoch once per tick while at least one call runs, so that a store's epoch deadline is a
-/// wall-clock deadline. While no call runs the thread sleeps on an event: an idle worker costs no CPU.
+/// Advances the engine's epoch once per tick while calls run, so that a store's epoch deadline is a wall-clock
+/// deadline. Ticking lingers for <see cref="Linger"/> after the last call, so back-to-back calls do not each pay a
+/// thread wake-up; after that the thread sleeps on an event and an idle worker costs no CPU.
 /// </summary>
 /// <remarks>
 /// The epoch follows real time from the moment ticking resumes (it catches up after an oversleep rather than
@@ -13,11 +14,15 @@ namespace SochDb.Isolated.Worker.Wasm;
 /// </remarks>
 internal sealed class EpochTicker : IDisposable
 {
+    /// <summary>How long ticking goes on after the last call ended.</summary>
+    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(50);
+
     private readonly Engine engine;
     private readonly int tickMs;
     private readonly ManualResetEventSlim wake = new(false);
     private readonly Thread thread;
     private int active;
+    private long lastExit;
     private volatile bool disposed;
 
     /// <summary>Initializes a new instance of the <see cref="EpochTicker"/> class and starts its thread.</summary>
@@ -44,7 +49,11 @@ internal sealed class EpochTicker : IDisposable
     }
 
     /// <summary>Marks a call as finished.</summary>
-    public void Exit() => Interlocked.Decrement(ref active);
+    public void Exit()
+    {
+        Volatile.Write(ref lastExit, Stopwatch.GetTimestamp());
+        Interlocked.Decrement(ref active);
+    }
 
     /// <summary>Converts a timeout into epoch ticks, rounded up, plus one so the deadline never fires early.</summary>
     /// <param name="timeoutMs">The timeout in milliseconds.</param>
@@ -83,7 +92,7 @@ internal sealed class EpochTicker : IDisposable
 
             var start = Stopwatch.GetTimestamp();
             long ticked = 0;
-            while (!disposed && Volatile.Read(ref active) > 0)
+            while (!disposed && (Volatile.Read(ref active) > 0 || Stopwatch.GetElapsedTime(Volatile.Read(ref lastExit)) < Linger))
             {
                 Thread.Sleep(tickMs);
                 var due = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds / tickMs;

@@ -1,0 +1,8 @@
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Benchmarks;
+
+/// <summary>Source-generated JSON for the report.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(BenchmarkReport))]
+internal sealed partial class BenchmarkJson : JsonSerializerContext;

@@ -1,0 +1,3 @@
+using SochDb.Isolated.Benchmarks;
+
+return await BenchmarkRunner.RunAsync(args);

@@ -1,0 +1,152 @@
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Manifest;
+using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor;
+using SochDb.Isolated.Worker.Wasm;
+using Wasmtime;
+
+namespace SochDb.Isolated.Benchmarks;
+
+/// <summary>
+/// Builds the scenarios: (a) <c>add</c> in this process, (b) <c>add</c> through a supervisor per wire format, and
+/// (c) a 64 KiB echo through a supervisor. Owns everything they run on until disposed.
+/// </summary>
+internal sealed class Scenarios : IAsyncDisposable
+{
+    public const string InProcessId = "inproc-add";
+    public const string PluginId = "bench";
+    public const int EchoBytes = 64 * 1024;
+
+    private const string ManifestText = """
+        [plugin]
+        name = "bench"
+        version = "1.0.0"
+
+        [exports]
+        functions = ["add", "echo"]
+
+        [exports.signatures.echo]
+        params = ["bytes"]
+        returns = ["bytes"]
+        """;
+
+    private readonly List<IDisposable> disposables = [];
+    private readonly List<PluginSupervisor> supervisors = [];
+
+    public static string AddId(WireFormat format) => "rpc-add-" + Slug(format);
+
+    public static string EchoId(WireFormat format) => "rpc-echo64k-" + Slug(format);
+
+    public static byte[] LoadModule()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Modules", "bench.wat");
+        return Module.ConvertText(File.ReadAllText(path)).ToArray();
+    }
+
+    public static PluginManifest ParseManifest()
+    {
+        var parsed = ManifestParser.Parse(ManifestText);
+        return parsed.Manifest ?? throw new InvalidOperationException("bench manifest is invalid: " + string.Join("; ", parsed.Diagnostics));
+    }
+
+    /// <summary>(a) <c>add(1, 2)</c> through <c>Function.Invoke(ValueBox[])</c> on an instance in this process.</summary>
+    /// <remarks>
+    /// The engine comes from the same <c>EngineFactory</c> the worker uses (fuel and epoch interruption on).
+    /// Fuel and the epoch deadline are set once, large enough for the whole run; no epoch ticker runs.
+    /// </remarks>
+    public TimedScenario InProcessAdd(byte[] wasm, int iterations)
+    {
+        var engine = Own(EngineFactory.Create(new EngineSettings()));
+        var module = Own(Module.FromBytes(engine, PluginId, wasm));
+        var store = Own(new Store(engine));
+        store.Fuel = 1_000_000_000_000_000UL;
+        store.SetEpochDeadline(ulong.MaxValue / 2);
+        var linker = Own(new Linker(engine));
+        var instance = linker.Instantiate(store, module);
+        var add = instance.GetFunction("add") ?? throw new InvalidOperationException("bench module exports no 'add'");
+        ValueBox[] args = [1, 2];
+        return new TimedScenario(
+            InProcessId,
+            "(a) add(i32,i32), in-process Wasmtime",
+            null,
+            iterations,
+            TimedScenario.Sync(() => add.Invoke(args), r => Expect(r is int sum && sum == 3, "in-process add(1, 2) did not return 3")));
+    }
+
+    /// <summary>Starts a supervisor with the given wire format and loads the bench plugin into its worker.</summary>
+    public async Task<PluginSupervisor> StartSupervisorAsync(byte[] wasm, PluginManifest manifest, WireFormat format)
+    {
+        var supervisor = new PluginSupervisor(new PluginSupervisorOptions { WireFormat = format });
+        supervisors.Add(supervisor);
+        await supervisor.LoadAsync(PluginId, wasm, manifest);
+        return supervisor;
+    }
+
+    /// <summary>(b) <c>add(1, 2)</c> through a supervisor and its worker.</summary>
+    public static TimedScenario SupervisorAdd(PluginSupervisor supervisor, WireFormat format, int iterations)
+    {
+        IReadOnlyList<PluginValue> args = [PluginValue.I32(1), PluginValue.I32(2)];
+        return new TimedScenario(
+            AddId(format),
+            $"(b) add(i32,i32), supervisor -> worker, {format}",
+            format,
+            iterations,
+            TimedScenario.Async(
+                () => supervisor.InvokeAsync(PluginId, "add", args),
+                r => Expect(r.Values.Count == 1 && r.Values[0].AsI32() == 3, "supervisor add(1, 2) did not return 3")));
+    }
+
+    /// <summary>(c) a 64 KiB <c>echo</c> through a supervisor and its worker; checks the bytes come back intact first.</summary>
+    public static async Task<TimedScenario> SupervisorEchoAsync(PluginSupervisor supervisor, WireFormat format, int iterations)
+    {
+        var payload = new byte[EchoBytes];
+        new Random(42).NextBytes(payload);
+        IReadOnlyList<PluginValue> args = [PluginValue.Bytes(payload)];
+        var first = await supervisor.InvokeAsync(PluginId, "echo", args);
+        Expect(first.Values[0].AsBytes() is { } bytes && bytes.Span.SequenceEqual(payload), "supervisor echo did not return its input");
+        return new TimedScenario(
+            EchoId(format),
+            $"(c) echo 64 KiB bytes, supervisor -> worker, {format}",
+            format,
+            iterations,
+            TimedScenario.Async(
+                () => supervisor.InvokeAsync(PluginId, "echo", args),
+                r => Expect(r.Values.Count == 1 && r.Values[0].AsBytes()?.Length == EchoBytes, "supervisor echo returned the wrong length")));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var supervisor in supervisors)
+        {
+            await supervisor.DisposeAsync();
+        }
+
+        for (var i = disposables.Count - 1; i >= 0; i--)
+        {
+            disposables[i].Dispose();
+        }
+    }
+
+    private static string Slug(WireFormat format) => format switch
+    {
+        WireFormat.MessagePackLengthPrefixed => "msgpack-lp",
+        WireFormat.JsonLengthPrefixed => "json-lp",
+        WireFormat.JsonHeaders => "json-headers",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+
+    private static void Expect(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException(message);
+        }
+    }
+
+    private T Own<T>(T disposable)
+        where T : IDisposable
+    {
+        disposables.Add(disposable);
+        return disposable;
+    }
+}

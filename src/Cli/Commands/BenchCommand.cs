@@ -1,0 +1,37 @@
+using System.CommandLine;
+using SochDb.Isolated.Benchmarks;
+
+namespace SochDb.Isolated.Cli.Commands;
+
+/// <summary><c>bench [--full] [--json &lt;file&gt;]</c>: the benchmark suite's quick profile (or the full one) and its table.</summary>
+internal static class BenchCommand
+{
+    /// <summary>Creates the command.</summary>
+    /// <returns>The command.</returns>
+    public static Command Create()
+    {
+        var full = new Option<bool>("--full") { Description = "Run the full profile (minutes) instead of the quick one" };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file" };
+        var command = new Command("bench", "Measure calls in-process and through the supervisor, side by side, and print the table") { full, json };
+        command.SetAction(async (parse, _) =>
+        {
+#if DEBUG
+            await Console.Error.WriteLineAsync("note: this is a Debug build; for representative figures run `dotnet run -c Release --project src/Cli -- bench`").ConfigureAwait(false);
+#endif
+            var args = new List<string>();
+            if (!parse.GetValue(full))
+            {
+                args.Add("--quick");
+            }
+
+            if (parse.GetValue(json) is { } file)
+            {
+                args.Add("--json");
+                args.Add(file.FullName);
+            }
+
+            return await BenchmarkRunner.RunAsync([.. args]).ConfigureAwait(false);
+        });
+        return command;
+    }
+}
