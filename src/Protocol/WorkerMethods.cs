@@ -1,6 +1,6 @@
 namespace SochDb.Isolated.Protocol;
 
-/// <summary>The JSON-RPC method names the worker serves. Part of the wire contract.</summary>
+/// <summary>The JSON-RPC method names on the worker channel. Part of the wire contract.</summary>
 public static class WorkerMethods
 {
     /// <summary><see cref="Messages.HandshakeRequest"/> → <see cref="Messages.HandshakeResponse"/>. Must be the first call.</summary>
@@ -17,4 +17,7 @@ public static class WorkerMethods
 
     /// <summary>No parameters → nothing; the worker exits after answering.</summary>
     public const string Shutdown = "worker.shutdown";
+
+    /// <summary>Worker → supervisor: <see cref="Messages.HostCallRequest"/> → <see cref="Messages.HostCallResponse"/>, sent while a call runs.</summary>
+    public const string HostCall = "host.call";
 }

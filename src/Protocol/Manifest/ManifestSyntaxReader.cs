@@ -31,7 +31,8 @@ internal sealed class ManifestSyntaxReader
     private static readonly string[] CapabilityFlagKeys = ["can_vector_search", "can_index_search"];
 
     /// <summary>The keys of <c>[resources]</c>; all take integers.</summary>
-    private static readonly string[] ResourceKeys = ["memory_limit_mb", "fuel_limit", "timeout_ms", "max_instances", "fuel_budget"];
+    private static readonly string[] ResourceKeys =
+        ["memory_limit_mb", "fuel_limit", "timeout_ms", "max_instances", "fuel_budget", "max_host_calls", "max_host_input_bytes", "max_host_output_bytes", "max_scan_rows"];
 
     /// <summary>The keys of <c>[exports]</c>.</summary>
     private static readonly string[] ExportKeys = ["functions", "signatures"];

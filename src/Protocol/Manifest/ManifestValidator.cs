@@ -148,6 +148,10 @@ internal static class ManifestValidator
         CheckRange(draft, diagnostics, "timeout_ms", ResourceLimits.MaxTimeoutMs);
         CheckRange(draft, diagnostics, "max_instances", MaxInstancesLimit);
         CheckRange(draft, diagnostics, "fuel_budget", long.MaxValue);
+        CheckRange(draft, diagnostics, "max_host_calls", ResourceLimits.MaxHostCallsLimit);
+        CheckRange(draft, diagnostics, "max_host_input_bytes", ResourceLimits.MaxHostBytesLimit);
+        CheckRange(draft, diagnostics, "max_host_output_bytes", ResourceLimits.MaxHostBytesLimit);
+        CheckRange(draft, diagnostics, "max_scan_rows", ResourceLimits.MaxScanRowsLimit);
     }
 
     /// <summary>Checks one resource value against 1..<paramref name="max"/> when it is given.</summary>
@@ -435,6 +439,10 @@ internal static class ManifestValidator
             // Range-checked against MaxInstancesLimit, so the narrowing cannot overflow.
             MaxInstances = Get("max_instances") is { } instances ? (int)instances : defaults.MaxInstances,
             FuelBudget = Get("fuel_budget"),
+            MaxHostCalls = Get("max_host_calls") ?? defaults.MaxHostCalls,
+            MaxHostInputBytes = Get("max_host_input_bytes") ?? defaults.MaxHostInputBytes,
+            MaxHostOutputBytes = Get("max_host_output_bytes") ?? defaults.MaxHostOutputBytes,
+            MaxScanRows = Get("max_scan_rows") ?? defaults.MaxScanRows,
         };
     }
 }

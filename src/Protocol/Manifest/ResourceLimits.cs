@@ -9,6 +9,15 @@ public sealed class ResourceLimits
     /// <summary>The longest per-call timeout a manifest may ask for, in milliseconds.</summary>
     public const long MaxTimeoutMs = 60_000;
 
+    /// <summary>The most host calls a manifest may allow per plugin call.</summary>
+    public const long MaxHostCallsLimit = 1_000_000;
+
+    /// <summary>The largest host payload, in or out, a manifest may allow.</summary>
+    public const long MaxHostBytesLimit = 64L * 1024 * 1024;
+
+    /// <summary>The most rows a manifest may allow one plugin call to scan.</summary>
+    public const long MaxScanRowsLimit = 10_000_000;
+
     /// <summary>Gets the linear-memory limit of the plugin's store, in MiB (default 16, at most 1024).</summary>
     public long MemoryLimitMb { get; init; } = 16;
 
@@ -26,6 +35,18 @@ public sealed class ResourceLimits
     /// A budget lower than the supervisor's lowers it; it can never raise it.
     /// </summary>
     public long? FuelBudget { get; init; }
+
+    /// <summary>Gets the host calls one plugin call may make (default 10,000); past it a host call returns <c>-5</c>.</summary>
+    public long MaxHostCalls { get; init; } = 10_000;
+
+    /// <summary>Gets the largest buffer one host call may pass in: a row, a message, a vector (default 1 MiB).</summary>
+    public long MaxHostInputBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Gets the most bytes host calls may return to the guest over one plugin call (default 16 MiB).</summary>
+    public long MaxHostOutputBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>Gets the most rows <c>scan</c> may return over one plugin call (default 10,000).</summary>
+    public long MaxScanRows { get; init; } = 10_000;
 
     /// <summary>Gets the memory limit in bytes.</summary>
     public long MemoryLimitBytes => MemoryLimitMb * 1024 * 1024;

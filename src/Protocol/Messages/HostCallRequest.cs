@@ -1,0 +1,59 @@
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol.Messages;
+
+/// <summary>A host function call the guest made, forwarded by the worker to the supervisor, which alone decides and executes it.</summary>
+[DataContract]
+public sealed class HostCallRequest
+{
+    /// <summary>Gets or sets the plugin call this host call belongs to (the supervisor rejects any other).</summary>
+    [DataMember(Name = "callId")]
+    [JsonPropertyName("callId")]
+    public long CallId { get; set; }
+
+    /// <summary>Gets or sets the host function's import name.</summary>
+    [DataMember(Name = "function")]
+    [JsonPropertyName("function")]
+    public string Function { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the table, index, config key or callee plugin id.</summary>
+    [DataMember(Name = "target")]
+    [JsonPropertyName("target")]
+    public string? Target { get; set; }
+
+    /// <summary>Gets or sets the metric name, or the callee function for <c>call_plugin</c>.</summary>
+    [DataMember(Name = "name")]
+    [JsonPropertyName("name")]
+    public string? Name { get; set; }
+
+    /// <summary>Gets or sets the row id (read, write, delete) or start row (scan).</summary>
+    [DataMember(Name = "rowId")]
+    [JsonPropertyName("rowId")]
+    public long RowId { get; set; }
+
+    /// <summary>Gets or sets the scan limit, the top-k, the log level or the metric kind.</summary>
+    [DataMember(Name = "count")]
+    [JsonPropertyName("count")]
+    public int Count { get; set; }
+
+    /// <summary>Gets or sets the metric value.</summary>
+    [DataMember(Name = "value")]
+    [JsonPropertyName("value")]
+    public double Value { get; set; }
+
+    /// <summary>Gets or sets the row bytes, the log message or the call input.</summary>
+    [DataMember(Name = "data")]
+    [JsonPropertyName("data")]
+    public byte[]? Data { get; set; }
+
+    /// <summary>Gets or sets the query vector.</summary>
+    [DataMember(Name = "vector")]
+    [JsonPropertyName("vector")]
+    public float[]? Vector { get; set; }
+
+    /// <summary>Gets or sets a status the worker already decided (non-zero when it rejected the guest's arguments itself); the supervisor only audits such a call.</summary>
+    [DataMember(Name = "workerStatus")]
+    [JsonPropertyName("workerStatus")]
+    public int WorkerStatus { get; set; }
+}
