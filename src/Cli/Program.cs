@@ -10,6 +10,7 @@ var root = new RootCommand("sochdb-isolated: run untrusted WebAssembly plugins i
     RunCommand.Create(global),
     InspectCommand.Create(global),
     DemoCommand.Create(global),
+    ServeCommand.Create(global),
     BenchCommand.Create(),
 };
 

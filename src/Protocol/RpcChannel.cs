@@ -40,6 +40,28 @@ public static class RpcChannel
         return rpc;
     }
 
+    /// <summary>
+    /// Serializes and deserializes every message type once, so that the serializers' one-time work (MessagePack
+    /// generates a formatter per type at first use) happens at start-up rather than inside the first call's deadline.
+    /// Idempotent and cheap after the first time.
+    /// </summary>
+    public static void Prewarm()
+    {
+        foreach (var message in SampleMessages())
+        {
+            var type = message.GetType();
+            MessagePackSerializer.Deserialize(type, MessagePackSerializer.Serialize(type, message, MessagePackOptions), MessagePackOptions);
+            System.Text.Json.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(message, type), type);
+        }
+    }
+
+    private static IEnumerable<object> SampleMessages() =>
+    [
+        new Messages.HandshakeRequest(), new Messages.HandshakeResponse(), new Messages.LoadRequest(), new Messages.LoadResponse { Error = new Messages.WorkerError() },
+        new Messages.InvokeRequest { Args = [new Messages.WireValue()] }, new Messages.InvokeResponse { Error = new Messages.WorkerError(), Results = [new Messages.WireValue()] },
+        new Messages.HostCallRequest { Data = [], Vector = [] }, new Messages.HostCallResponse { Data = [] }, new Messages.WorkerStatus(),
+    ];
+
     private static MessagePackFormatter CreateMessagePackFormatter()
     {
         var formatter = new MessagePackFormatter();

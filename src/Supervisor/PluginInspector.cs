@@ -83,9 +83,14 @@ public static class PluginInspector
             }
 
             var exports = module.Exports.Select(e => new ModuleExport(e.Name, KindOf(e), TypeOf(e))).ToList();
+            var (functions, hasMemory) = ModuleCompiler.DescribeExports(module);
+            if (ModuleCompiler.HostBufferProblem(module, functions, hasMemory) is { } bufferProblem)
+            {
+                problems.Add(new ManifestDiagnostic(modulePath, 0, 0, bufferProblem));
+            }
+
             if (manifest is not null)
             {
-                var (functions, hasMemory) = ModuleCompiler.DescribeExports(module);
                 try
                 {
                     ModuleCompiler.CheckManifest("inspect", manifest, new CompiledModule(sha, [], functions, hasMemory));

@@ -30,6 +30,9 @@ public sealed record PluginStats
     /// <summary>Gets the host calls that failed.</summary>
     public long HostCallErrors { get; init; }
 
+    /// <summary>Gets the host calls denied because the manifest does not grant the capability.</summary>
+    public long CapabilityDenials { get; init; }
+
     /// <summary>Gets the calls that ran out of fuel (per call or lifetime budget).</summary>
     public long FuelExhaustions { get; init; }
 

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Manifest;
 using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Audit;
+using SochDb.Isolated.Supervisor.Hosting;
 using SochDb.Isolated.Supervisor.Logging;
 using SochDb.Isolated.Supervisor.Modules;
 using SochDb.Isolated.Supervisor.Plugins;
@@ -31,6 +33,11 @@ public sealed class PluginSupervisor : IAsyncDisposable
     private readonly Dictionary<string, PluginSlot> slots = new(StringComparer.Ordinal);
     private readonly HashSet<string> loading = new(StringComparer.Ordinal);
     private readonly string workerPath;
+    private readonly AuditLog auditLog;
+    private readonly PluginMetrics metrics = new();
+    private readonly HostCounters hostTotals = new();
+    private readonly Lazy<Task<IHostContext>> store;
+    private readonly bool ownsStore;
     private long nextCallId;
     private bool shutdown;
 
@@ -48,15 +55,34 @@ public sealed class PluginSupervisor : IAsyncDisposable
     /// <summary>Initializes a new instance of the <see cref="PluginSupervisor"/> class.</summary>
     /// <param name="options">The options; validated here. Defaults when <see langword="null"/>.</param>
     /// <param name="loggerFactory">Where supervisor and worker logs go.</param>
+    /// <param name="hostContext">
+    /// The database host functions act on, owned by the caller. Default: the embedded SQLite store in
+    /// <see cref="PluginSupervisorOptions.DataDirectory"/> (in memory when that is not set), owned by the supervisor.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="FileNotFoundException">The worker executable is missing.</exception>
-    public PluginSupervisor(PluginSupervisorOptions? options = null, ILoggerFactory? loggerFactory = null)
+    public PluginSupervisor(PluginSupervisorOptions? options = null, ILoggerFactory? loggerFactory = null, IHostContext? hostContext = null)
     {
         this.options = options ?? new PluginSupervisorOptions();
         this.options.Validate();
         logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SochDb.Isolated.Supervisor");
         workerPath = WorkerLauncher.Resolve(this.options.WorkerPath);
         compiler = new ModuleCompiler(new EngineSettings(), capacity: Math.Max(16, this.options.MaxSandboxes * 2));
+        var auditOptions = this.options.Audit;
+        if (auditOptions.Directory is null && this.options.DataDirectory is { } data)
+        {
+            auditOptions = CopyWithDirectory(auditOptions, Path.Combine(data, "audit"));
+        }
+
+        auditLog = new AuditLog(auditOptions);
+        ownsStore = hostContext is null;
+        var dataDirectory = this.options.DataDirectory;
+        store = new Lazy<Task<IHostContext>>(
+            hostContext is not null
+                ? () => Task.FromResult(hostContext)
+                : async () => dataDirectory is null
+                    ? await SqliteHostContext.OpenInMemoryAsync(CancellationToken.None).ConfigureAwait(false)
+                    : await SqliteHostContext.OpenAsync(dataDirectory, CancellationToken.None).ConfigureAwait(false));
     }
 
     /// <summary>Loads a plugin from module bytes and a manifest into a new worker.</summary>
@@ -165,6 +191,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
         }
 
         await RetireAsync(slot, cancellationToken).ConfigureAwait(false);
+        metrics.Remove(pluginId);
         SupervisorLog.PluginUnloaded(logger, pluginId);
     }
 
@@ -268,8 +295,9 @@ public sealed class PluginSupervisor : IAsyncDisposable
             FuelRemaining = generation.Budget.Remaining,
             TotalExecutionTime = TimeSpan.FromMicroseconds(Interlocked.Read(ref c.ExecutionMicroseconds)),
             PeakMemoryBytes = Interlocked.Read(ref c.PeakMemoryBytes),
-            HostCalls = Interlocked.Read(ref c.HostCalls),
-            HostCallErrors = Interlocked.Read(ref c.HostCallErrors),
+            HostCalls = generation.Router.HostCalls,
+            HostCallErrors = generation.Router.HostCallErrors,
+            CapabilityDenials = generation.Router.Denials,
             FuelExhaustions = Interlocked.Read(ref c.FuelExhaustions),
             Timeouts = Interlocked.Read(ref c.Timeouts),
             MemoryViolations = Interlocked.Read(ref c.MemoryViolations),
@@ -305,6 +333,10 @@ public sealed class PluginSupervisor : IAsyncDisposable
             WorkersStarted = Interlocked.Read(ref workersStarted),
             WorkerCrashes = Interlocked.Read(ref workerCrashes),
             Overloads = Interlocked.Read(ref overloads),
+            HostCalls = Interlocked.Read(ref hostTotals.HostCalls),
+            HostCallErrors = Interlocked.Read(ref hostTotals.HostCallErrors),
+            CapabilityDenials = Interlocked.Read(ref hostTotals.CapabilityDenials),
+            AuditRecords = auditLog.Count,
         };
     }
 
@@ -334,7 +366,37 @@ public sealed class PluginSupervisor : IAsyncDisposable
     {
         await ShutdownAsync().ConfigureAwait(false);
         compiler.Dispose();
+        await auditLog.DisposeAsync().ConfigureAwait(false);
+        if (ownsStore && store.IsValueCreated && (await store.Value.ConfigureAwait(false)) is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync().ConfigureAwait(false);
+        }
     }
+
+    /// <summary>Gets the store host functions act on (the embedded one unless the host passed its own).</summary>
+    /// <param name="cancellationToken">Cancels waiting for the store to open.</param>
+    /// <returns>The store.</returns>
+    public Task<IHostContext> GetStoreAsync(CancellationToken cancellationToken = default) => store.Value.WaitAsync(cancellationToken);
+
+    /// <summary>Reads the newest audit records from the in-memory ring.</summary>
+    /// <param name="pluginId">Only this plugin's records, or all when <see langword="null"/>.</param>
+    /// <param name="limit">The most records to return.</param>
+    /// <returns>The records.</returns>
+    public IReadOnlyList<AuditRecord> QueryAudit(string? pluginId = null, int limit = 100) => auditLog.Query(pluginId, limit);
+
+    /// <summary>Gets the metrics a plugin emitted through <c>emit_metric</c>.</summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <returns>The metrics by name.</returns>
+    public IReadOnlyDictionary<string, PluginMetric> GetPluginMetrics(string pluginId) => metrics.Get(pluginId);
+
+    private static AuditLogOptions CopyWithDirectory(AuditLogOptions source, string directory) => new()
+    {
+        Directory = directory,
+        MaxFileBytes = source.MaxFileBytes,
+        MaxFiles = source.MaxFiles,
+        RingCapacity = source.RingCapacity,
+        FlushToDisk = source.FlushToDisk,
+    };
 
     private static void ValidateId(string pluginId)
     {
@@ -410,13 +472,15 @@ public sealed class PluginSupervisor : IAsyncDisposable
     {
         var module = compiler.Compile(pluginId, wasm.Span);
         ModuleCompiler.CheckManifest(pluginId, manifest, module);
-        var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, cancellationToken).ConfigureAwait(false);
-        return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory);
+        var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals);
+        var router = new HostCallRouter(pluginId, number, manifest, services);
+        var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, router, cancellationToken).ConfigureAwait(false);
+        return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router);
     }
 
-    private async Task<(WorkerProcess Worker, long MemoryBytes)> StartWorkerAsync(string pluginId, PluginManifest manifest, CompiledModule module, CancellationToken cancellationToken)
+    private async Task<(WorkerProcess Worker, long MemoryBytes)> StartWorkerAsync(string pluginId, PluginManifest manifest, CompiledModule module, HostCallRouter router, CancellationToken cancellationToken)
     {
-        var worker = await WorkerProcess.StartAsync(pluginId, workerPath, options, compiler.Settings, compiler.SettingsHash, logger, cancellationToken).ConfigureAwait(false);
+        var worker = await WorkerProcess.StartAsync(pluginId, workerPath, options, compiler.Settings, compiler.SettingsHash, logger, router.HandleAsync, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref workersStarted);
         var request = new LoadRequest
         {
@@ -429,6 +493,9 @@ public sealed class PluginSupervisor : IAsyncDisposable
         };
 
         LoadResponse response;
+
+        // soch_init's host calls belong to call 0, under the init budget.
+        var loading = router.BeginCall(0, options.InitTimeout);
         try
         {
             response = await worker.LoadAsync(request, options.InitTimeout + LoadGrace).ConfigureAwait(false);
@@ -437,6 +504,10 @@ public sealed class PluginSupervisor : IAsyncDisposable
         {
             await worker.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            router.EndCall(loading);
         }
 
         if (response.Error is { } error)
@@ -472,7 +543,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
 
         var restart = Interlocked.Increment(ref generation.Counters.WorkerRestarts);
         SupervisorLog.WorkerRestarting(logger, slot.Id, restart);
-        var (replacement, memory) = await StartWorkerAsync(slot.Id, generation.Manifest, generation.Module, cancellationToken).ConfigureAwait(false);
+        var (replacement, memory) = await StartWorkerAsync(slot.Id, generation.Manifest, generation.Module, generation.Router, cancellationToken).ConfigureAwait(false);
         generation.Worker = replacement;
         generation.MemoryBytes = memory;
         return replacement;
@@ -520,6 +591,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
             slot.Executing = true;
             var sent = Stopwatch.GetTimestamp();
             InvokeResponse response;
+            var hostCall = generation.Router.BeginCall(callId, TimeSpan.FromMilliseconds(resources.TimeoutMs));
             try
             {
                 response = await worker.InvokeAsync(request, TimeSpan.FromMilliseconds(resources.TimeoutMs) + options.CallGrace).ConfigureAwait(false);
@@ -533,15 +605,15 @@ public sealed class PluginSupervisor : IAsyncDisposable
             finally
             {
                 slot.Executing = false;
+                generation.Router.EndCall(hostCall);
             }
 
             var roundTrip = Stopwatch.GetElapsedTime(sent);
+            var hostCalls = Interlocked.Read(ref hostCall.HostCalls);
             generation.Budget.Consume(response.FuelConsumed);
             Interlocked.Add(ref counters.FuelConsumed, response.FuelConsumed);
             Interlocked.Add(ref totalFuelConsumed, response.FuelConsumed);
             Interlocked.Add(ref counters.ExecutionMicroseconds, response.DurationUs);
-            Interlocked.Add(ref counters.HostCalls, response.HostCalls);
-            Interlocked.Add(ref counters.HostCallErrors, response.HostCallErrors);
             counters.ObserveMemory(response.PeakMemoryBytes);
             generation.MemoryBytes = response.MemoryBytes;
 
@@ -553,7 +625,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
 
             Interlocked.Increment(ref counters.SuccessfulCalls);
             var values = response.Results.Select(r => PluginValue.FromRaw(r.Type, r.Bits, r.Bytes)).ToArray();
-            var receipt = new CallReceipt(response.FuelConsumed, TimeSpan.FromMicroseconds(response.DurationUs), response.PeakMemoryBytes, response.HostCalls, generation.Number, roundTrip);
+            var receipt = new CallReceipt(response.FuelConsumed, TimeSpan.FromMicroseconds(response.DurationUs), response.PeakMemoryBytes, hostCalls, generation.Number, roundTrip);
             return new InvokeResult(values, receipt);
         }
         catch (PluginException ex)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Supervisor.Audit;
 
 namespace SochDb.Isolated.Supervisor;
 
@@ -48,6 +49,17 @@ public sealed class PluginSupervisorOptions
     /// <summary>Gets or sets the least severe level the workers log (default <see cref="LogLevel.Information"/>).</summary>
     public LogLevel WorkerLogLevel { get; set; } = LogLevel.Information;
 
+    /// <summary>
+    /// Gets or sets the folder of the embedded store (<c>sochdb.db</c>, SQLite in WAL mode) and, unless
+    /// <see cref="Audit"/> names another, of the audit trail (<c>audit/</c>). Default <see langword="null"/>: an
+    /// in-memory store and an in-memory audit ring, gone when the supervisor is disposed. Ignored when the host passes
+    /// its own <see cref="Hosting.IHostContext"/>.
+    /// </summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Gets or sets the audit trail's options (file rotation, in-memory ring, fsync).</summary>
+    public AuditLogOptions Audit { get; set; } = new();
+
     /// <summary>Checks every value and throws when one is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
@@ -66,6 +78,8 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(InitFuel, 1, nameof(InitFuel));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitTimeout, TimeSpan.FromMilliseconds(1), nameof(InitTimeout));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(InitTimeout, TimeSpan.FromMinutes(5), nameof(InitTimeout));
+        ArgumentNullException.ThrowIfNull(Audit, nameof(Audit));
+        Audit.Validate();
         if (!Enum.IsDefined(WorkerLogLevel))
         {
             throw new ArgumentOutOfRangeException(nameof(WorkerLogLevel), WorkerLogLevel, "Unknown log level.");

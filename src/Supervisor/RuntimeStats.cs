@@ -41,4 +41,16 @@ public sealed record RuntimeStats
 
     /// <summary>Gets the calls rejected because too many were queued.</summary>
     public long Overloads { get; init; }
+
+    /// <summary>Gets the host calls handled.</summary>
+    public long HostCalls { get; init; }
+
+    /// <summary>Gets the host calls that did not succeed.</summary>
+    public long HostCallErrors { get; init; }
+
+    /// <summary>Gets the host calls denied because a manifest does not grant the capability.</summary>
+    public long CapabilityDenials { get; init; }
+
+    /// <summary>Gets the audit records written this session.</summary>
+    public long AuditRecords { get; init; }
 }

@@ -37,6 +37,7 @@ catch (Exception ex) when (ex is OperationCanceledException or IOException or Un
 
 using var service = new WorkerService(bootstrap.Secret, logger);
 using var rpc = RpcChannel.Create(pipe, bootstrap.Wire);
+service.AttachChannel(rpc);
 rpc.AddLocalRpcTarget(service, new JsonRpcTargetOptions { AllowNonPublicInvocation = false });
 rpc.StartListening();
 

@@ -22,6 +22,8 @@ internal sealed class WorkerService : IDisposable
     private readonly ILogger logger;
     private readonly Lock gate = new();
     private readonly TaskCompletionSource shutdownRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HostBridge bridge;
+    private JsonRpc? channel;
     private Engine? engine;
     private EpochTicker? ticker;
     private PluginInstance? plugin;
@@ -33,7 +35,12 @@ internal sealed class WorkerService : IDisposable
     {
         this.secret = secret;
         this.logger = logger;
+        bridge = new HostBridge(SendHostCall, logger);
     }
+
+    /// <summary>Gives the service the channel its host calls go back over; call before listening starts.</summary>
+    /// <param name="rpc">The connection to the supervisor.</param>
+    public void AttachChannel(JsonRpc rpc) => channel = rpc;
 
     /// <summary>Gets a task that completes when the supervisor asks the worker to stop.</summary>
     public Task ShutdownRequested => shutdownRequested.Task;
@@ -53,6 +60,8 @@ internal sealed class WorkerService : IDisposable
 
             if (request.ProtocolVersion == ProtocolConstants.Version)
             {
+                // Pay the serializers' first-use cost now, not inside the first call's deadline.
+                RpcChannel.Prewarm();
                 engine = EngineFactory.Create(request.Engine);
                 ticker = new EpochTicker(engine, request.Engine.EpochTickMs);
                 WorkerLog.HandshakeCompleted(logger, request.SupervisorPid, request.ProtocolVersion, EngineFactory.WasmtimeVersion);
@@ -83,7 +92,7 @@ internal sealed class WorkerService : IDisposable
                 throw new LocalRpcException("a worker runs exactly one plugin for its whole life") { ErrorCode = (int)ErrorKind.ProtocolError };
             }
 
-            var response = PluginInstance.Load(engine!, ticker!, logger, request, out var loaded);
+            var response = PluginInstance.Load(engine!, ticker!, bridge, logger, request, out var loaded);
             plugin = loaded;
             if (loaded is not null)
             {
@@ -94,10 +103,15 @@ internal sealed class WorkerService : IDisposable
         }
     }
 
-    /// <summary>Runs one call.</summary>
+    /// <summary>Runs one call on a pool thread, so the channel's reader stays free to deliver host-call answers.</summary>
     /// <param name="request">The call.</param>
     /// <returns>The outcome.</returns>
     [JsonRpcMethod(WorkerMethods.Invoke)]
+    public Task<InvokeResponse> InvokeAsync(InvokeRequest request) => Task.Run(() => Invoke(request));
+
+    /// <summary>Runs one call on the calling thread.</summary>
+    /// <param name="request">The call.</param>
+    /// <returns>The outcome.</returns>
     public InvokeResponse Invoke(InvokeRequest request)
     {
         lock (gate)
@@ -146,6 +160,37 @@ internal sealed class WorkerService : IDisposable
             ticker = null;
             engine?.Dispose();
             engine = null;
+        }
+    }
+
+    /// <summary>
+    /// Sends a host call and blocks the wasm thread until the supervisor answers or the call's budget runs out. The
+    /// one deliberate synchronous wait in the worker: a Wasmtime callback cannot await, and the wasm thread is a pool
+    /// thread of its own (see <see cref="InvokeAsync"/>), so the channel's reader is never the one blocked.
+    /// </summary>
+    /// <param name="request">The host call.</param>
+    /// <param name="budget">The time left in the plugin call.</param>
+    /// <returns>The supervisor's answer, or a timeout or host-error status.</returns>
+    private HostCallResponse SendHostCall(HostCallRequest request, TimeSpan budget)
+    {
+        if (channel is null)
+        {
+            return new HostCallResponse { Status = HostStatus.HostError };
+        }
+
+        using var cts = new CancellationTokenSource(budget);
+        try
+        {
+            return channel.InvokeWithCancellationAsync<HostCallResponse>(WorkerMethods.HostCall, [request], cts.Token).GetAwaiter().GetResult()
+                ?? new HostCallResponse { Status = HostStatus.HostError };
+        }
+        catch (OperationCanceledException)
+        {
+            return new HostCallResponse { Status = HostStatus.Timeout };
+        }
+        catch (Exception ex) when (ex is ConnectionLostException or RemoteRpcException or ObjectDisposedException or IOException)
+        {
+            return new HostCallResponse { Status = HostStatus.HostError };
         }
     }
 

@@ -47,13 +47,13 @@ public abstract class SupervisorTestBase : IAsyncLifetime
         return result.Manifest!;
     }
 
-    internal PluginSupervisor CreateSupervisor(Action<PluginSupervisorOptions>? configure = null)
+    internal PluginSupervisor CreateSupervisor(Action<PluginSupervisorOptions>? configure = null, SochDb.Isolated.Supervisor.Hosting.IHostContext? hostContext = null)
     {
         var options = new PluginSupervisorOptions { WorkerLogLevel = LogLevel.Debug, CallGrace = TimeSpan.FromSeconds(5) };
         configure?.Invoke(options);
         var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
         factories.Add(factory);
-        var supervisor = new PluginSupervisor(options, factory);
+        var supervisor = new PluginSupervisor(options, factory, hostContext);
         supervisors.Add(supervisor);
         return supervisor;
     }

@@ -14,8 +14,22 @@ public sealed class PluginInstanceTests : IDisposable
     private readonly Engine engine = EngineFactory.Create(new EngineSettings());
     private readonly EpochTicker ticker;
     private readonly List<PluginInstance> plugins = [];
+    private readonly List<HostCallRequest> hostCalls = [];
+    private readonly HostBridge bridge;
 
-    public PluginInstanceTests() => ticker = new EpochTicker(engine, 1);
+    public PluginInstanceTests()
+    {
+        ticker = new EpochTicker(engine, 1);
+
+        // Stands in for the supervisor: records each host call and answers with the worker's own verdict, if any.
+        bridge = new HostBridge(
+            (request, _) =>
+        {
+            hostCalls.Add(request);
+            return new HostCallResponse { Status = request.WorkerStatus };
+        },
+            NullLogger.Instance);
+    }
 
     public void Dispose()
     {
@@ -158,14 +172,22 @@ public sealed class PluginInstanceTests : IDisposable
     }
 
     [Fact]
-    public void Invoke_LogHostCall_IsCountedAndBadPointerIsError()
+    public void Invoke_LogHostCall_IsForwardedWithCallIdAndBadPointerIsFlagged()
     {
         var plugin = Load("basic");
-        Assert.Equal(1, plugin.Invoke(Call("log_hello")).HostCalls);
+        var call = Call("log_hello");
+        call.CallId = 77;
+        Assert.Equal(1, plugin.Invoke(call).HostCalls);
+        var forwarded = Assert.Single(hostCalls);
+        Assert.Equal("log", forwarded.Function);
+        Assert.Equal(77, forwarded.CallId);
+        Assert.Equal(1, forwarded.Count);
+        Assert.Equal("hello from wasm", System.Text.Encoding.UTF8.GetString(forwarded.Data!));
         var bad = plugin.Invoke(Call("log_bad"));
         Assert.Null(bad.Error);
         Assert.Equal(1, bad.HostCalls);
         Assert.Equal(1, bad.HostCallErrors);
+        Assert.Equal(HostStatus.InvalidArguments, hostCalls[1].WorkerStatus);
     }
 
     [Fact]
@@ -197,7 +219,7 @@ public sealed class PluginInstanceTests : IDisposable
     public void Load_CorruptArtifact_IsInvalidWasm()
     {
         var request = new LoadRequest { PluginId = "x", Artifact = [1, 2, 3, 4], MemoryLimitBytes = Limit, InitFuel = 1000, InitTimeoutMs = 1000 };
-        var response = PluginInstance.Load(engine, ticker, NullLogger.Instance, request, out var loaded);
+        var response = PluginInstance.Load(engine, ticker, bridge, NullLogger.Instance, request, out var loaded);
         Assert.Null(loaded);
         Assert.Equal(ErrorKind.InvalidWasm, response.Error!.Kind);
     }
@@ -224,7 +246,7 @@ public sealed class PluginInstanceTests : IDisposable
     {
         using var module = Module.FromText(engine, fixture, Fixtures.Wat(fixture));
         var request = new LoadRequest { PluginId = fixture, Artifact = module.Serialize(), MemoryLimitBytes = limit, Signatures = signatures, InitFuel = 1_000_000, InitTimeoutMs = 1000 };
-        var response = PluginInstance.Load(engine, ticker, NullLogger.Instance, request, out plugin);
+        var response = PluginInstance.Load(engine, ticker, bridge, NullLogger.Instance, request, out plugin);
         if (plugin is not null)
         {
             plugins.Add(plugin);

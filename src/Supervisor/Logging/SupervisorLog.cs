@@ -48,4 +48,12 @@ internal static partial class SupervisorLog
     /// <summary>A worker was refused during its handshake.</summary>
     [LoggerMessage(EventId = 1011, EventName = "HandshakeRejected", Level = LogLevel.Error, Message = "Worker {Pid} for plugin {PluginId} failed its handshake: {Reason}")]
     public static partial void HandshakeRejected(ILogger logger, string pluginId, int pid, string reason);
+
+    /// <summary>A plugin wrote a message through the <c>log</c> host function.</summary>
+    [LoggerMessage(EventId = 1012, EventName = "PluginLog", Message = "[{PluginId}] {Message}")]
+    public static partial void PluginLog(ILogger logger, LogLevel level, string pluginId, string message);
+
+    /// <summary>An audit record could not be written; the host call failed closed.</summary>
+    [LoggerMessage(EventId = 1013, EventName = "AuditFailed", Level = LogLevel.Critical, Message = "Audit record for {PluginId}.{Function} could not be written ({Reason}); the host call was failed")]
+    public static partial void AuditFailed(ILogger logger, string pluginId, string function, string reason);
 }

@@ -82,6 +82,11 @@ internal sealed class ModuleCompiler : IDisposable
             }
 
             var (functions, hasMemory) = DescribeExports(module);
+            var bufferProblem = HostBufferProblem(module, functions, hasMemory);
+            if (bufferProblem is not null)
+            {
+                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: {bufferProblem}");
+            }
             var compiled = new CompiledModule(sha, module.Serialize(), functions, hasMemory);
             lock (gate)
             {
@@ -199,6 +204,28 @@ internal sealed class ModuleCompiler : IDisposable
         var got = WasmSignature(function.Parameters, function.Results);
         var want = $"({string.Join(", ", host.Params)}) -> ({string.Join(", ", host.Results)})";
         return got == want ? null : $"import '{name}' has type {got} but the host ABI defines {want}";
+    }
+
+    /// <summary>Checks that a module importing host functions exports what they need: its memory, and <c>soch_alloc</c> for buffer results.</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="functions">Its exported functions.</param>
+    /// <param name="hasMemory">Whether it exports <c>memory</c>.</param>
+    /// <returns><see langword="null"/> when it does; otherwise what is missing.</returns>
+    internal static string? HostBufferProblem(Module module, IReadOnlyDictionary<string, CompiledModule.ExportedFunction> functions, bool hasMemory)
+    {
+        var used = module.Imports.Where(i => i.ModuleName == ProtocolConstants.HostModule && HostAbi.Functions.ContainsKey(i.Name)).Select(i => HostAbi.Functions[i.Name]).ToList();
+        if (used.Count > 0 && !hasMemory)
+        {
+            return $"the module imports {ProtocolConstants.HostModule}.{used[0].Name}, which reads guest memory, but exports no '{ProtocolConstants.MemoryExport}'";
+        }
+
+        var buffered = used.FirstOrDefault(f => f.ReturnsBuffer);
+        if (buffered is not null && (!functions.TryGetValue(ProtocolConstants.AllocExport, out var alloc) || !alloc.Params.SequenceEqual([PluginValueType.I32]) || !alloc.Results.SequenceEqual([PluginValueType.I32])))
+        {
+            return $"the module imports {ProtocolConstants.HostModule}.{buffered.Name}, which returns a buffer, but exports no {ProtocolConstants.AllocExport}(len: i32) -> i32";
+        }
+
+        return null;
     }
 
     /// <summary>Renders a wasm function type, e.g. <c>(i32, i32) -&gt; (i64)</c>.</summary>

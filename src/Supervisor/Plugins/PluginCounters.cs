@@ -21,12 +21,6 @@ internal sealed class PluginCounters
     /// <summary>The peak linear memory.</summary>
     public long PeakMemoryBytes;
 
-    /// <summary>The host calls.</summary>
-    public long HostCalls;
-
-    /// <summary>The failed host calls.</summary>
-    public long HostCallErrors;
-
     /// <summary>The fuel exhaustions.</summary>
     public long FuelExhaustions;
 

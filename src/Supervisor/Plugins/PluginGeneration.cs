@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SochDb.Isolated.Protocol.Manifest;
+using SochDb.Isolated.Supervisor.Hosting;
 using SochDb.Isolated.Supervisor.Modules;
 using SochDb.Isolated.Supervisor.Workers;
 
@@ -15,8 +16,10 @@ internal sealed class PluginGeneration
     /// <param name="worker">The worker running it.</param>
     /// <param name="fuelBudget">The lifetime fuel budget.</param>
     /// <param name="memoryBytes">The linear memory after load.</param>
-    public PluginGeneration(long number, PluginManifest manifest, CompiledModule module, WorkerProcess worker, long fuelBudget, long memoryBytes)
+    /// <param name="router">The generation's host-call authority.</param>
+    public PluginGeneration(long number, PluginManifest manifest, CompiledModule module, WorkerProcess worker, long fuelBudget, long memoryBytes, HostCallRouter router)
     {
+        Router = router;
         Number = number;
         Manifest = manifest;
         Module = module;
@@ -25,6 +28,9 @@ internal sealed class PluginGeneration
         MemoryBytes = memoryBytes;
         Counters.ObserveMemory(memoryBytes);
     }
+
+    /// <summary>Gets the generation's host-call authority.</summary>
+    public HostCallRouter Router { get; }
 
     /// <summary>Gets the generation number.</summary>
     public long Number { get; }

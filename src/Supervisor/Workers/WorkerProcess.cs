@@ -19,6 +19,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
 {
     private const int StderrTailLines = 20;
 
+    /// <summary>Warms this process's serializers once, off every call's deadline.</summary>
+    private static readonly Lazy<Task> Prewarmed = new(() => Task.Run(RpcChannel.Prewarm));
+
     private readonly Process process;
     private readonly NamedPipeServerStream pipe;
     private readonly string pluginId;
@@ -60,6 +63,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <param name="engineSettings">The engine settings the worker must use.</param>
     /// <param name="engineHash">Their hash.</param>
     /// <param name="logger">The supervisor's logger.</param>
+    /// <param name="hostCalls">Answers the worker's host calls; the supervisor is the only authority over them.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The connected worker.</returns>
     /// <exception cref="PluginException">The worker could not be started, did not connect, or failed the handshake.</exception>
@@ -70,8 +74,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
         EngineSettings engineSettings,
         string engineHash,
         ILogger logger,
+        Func<HostCallRequest, CancellationToken, Task<HostCallResponse>> hostCalls,
         CancellationToken cancellationToken)
     {
+        await Prewarmed.Value.ConfigureAwait(false);
         var pipeName = "sochdb-" + Guid.NewGuid().ToString("N");
         var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var pipe = new NamedPipeServerStream(pipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
@@ -107,6 +113,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
             await connect.ConfigureAwait(false);
             worker.rpc = RpcChannel.Create(pipe, options.WireFormat);
+            worker.rpc.AddLocalRpcMethod(WorkerMethods.HostCall, hostCalls);
             worker.rpc.StartListening();
 
             var request = new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version, Engine = engineSettings, SupervisorPid = Environment.ProcessId };

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
@@ -23,6 +22,7 @@ internal sealed class PluginInstance : IDisposable
 
     private readonly Engine engine;
     private readonly EpochTicker ticker;
+    private readonly HostBridge bridge;
     private readonly ILogger logger;
     private readonly Module module;
     private readonly Linker linker;
@@ -35,13 +35,12 @@ internal sealed class PluginInstance : IDisposable
     private Memory? memory;
     private Function? alloc;
     private Function? free;
-    private long hostCalls;
-    private long hostCallErrors;
 
-    private PluginInstance(Engine engine, EpochTicker ticker, ILogger logger, Module module, LoadRequest request)
+    private PluginInstance(Engine engine, EpochTicker ticker, HostBridge bridge, ILogger logger, Module module, LoadRequest request)
     {
         this.engine = engine;
         this.ticker = ticker;
+        this.bridge = bridge;
         this.logger = logger;
         this.module = module;
         memoryLimitBytes = request.MemoryLimitBytes;
@@ -49,7 +48,7 @@ internal sealed class PluginInstance : IDisposable
         initTimeoutMs = request.InitTimeoutMs;
         signatures = request.Signatures.ToDictionary(s => s.Function, StringComparer.Ordinal);
         linker = new Linker(engine);
-        DefineHostFunctions();
+        bridge.Define(linker);
     }
 
     /// <summary>Gets the largest linear memory seen, in bytes.</summary>
@@ -64,11 +63,12 @@ internal sealed class PluginInstance : IDisposable
     /// <summary>Loads a precompiled module and instantiates it, running <c>soch_init</c> if exported.</summary>
     /// <param name="engine">The engine the module was compiled for.</param>
     /// <param name="ticker">The epoch ticker of <paramref name="engine"/>.</param>
+    /// <param name="bridge">The host functions; <c>soch_init</c>'s host calls belong to call 0.</param>
     /// <param name="logger">The worker's logger.</param>
     /// <param name="request">What to load.</param>
     /// <param name="loaded">The plugin, on success.</param>
     /// <returns>The load's outcome; <paramref name="loaded"/> is set only when it has no error.</returns>
-    public static LoadResponse Load(Engine engine, EpochTicker ticker, ILogger logger, LoadRequest request, out PluginInstance? loaded)
+    public static LoadResponse Load(Engine engine, EpochTicker ticker, HostBridge bridge, ILogger logger, LoadRequest request, out PluginInstance? loaded)
     {
         loaded = null;
         Module module;
@@ -81,8 +81,19 @@ internal sealed class PluginInstance : IDisposable
             return new LoadResponse { Error = Error(ErrorKind.InvalidWasm, $"the precompiled module could not be loaded: {FirstLine(ex.Message)}") };
         }
 
-        var plugin = new PluginInstance(engine, ticker, logger, module, request);
-        var error = plugin.Instantiate(out var initFuelConsumed);
+        var plugin = new PluginInstance(engine, ticker, bridge, logger, module, request);
+        bridge.Begin(0, TimeSpan.FromMilliseconds(request.InitTimeoutMs));
+        WorkerError? error;
+        long initFuelConsumed;
+        try
+        {
+            error = plugin.Instantiate(out initFuelConsumed);
+        }
+        finally
+        {
+            bridge.End();
+        }
+
         if (error is not null)
         {
             plugin.Dispose();
@@ -97,6 +108,20 @@ internal sealed class PluginInstance : IDisposable
     /// <param name="request">The call.</param>
     /// <returns>The results or a typed error, with what the call consumed.</returns>
     public InvokeResponse Invoke(InvokeRequest request)
+    {
+        // Host calls made while re-instantiating (soch_init) and while calling belong to this call.
+        bridge.Begin(request.CallId, TimeSpan.FromMilliseconds(request.TimeoutMs));
+        try
+        {
+            return InvokeCore(request);
+        }
+        finally
+        {
+            bridge.End();
+        }
+    }
+
+    private InvokeResponse InvokeCore(InvokeRequest request)
     {
         var reinstantiated = false;
         if (instance is null)
@@ -170,40 +195,6 @@ internal sealed class PluginInstance : IDisposable
         1 => [raw],
         _ => (object?[])raw!,
     };
-
-    private void DefineHostFunctions()
-    {
-        linker.DefineFunction(ProtocolConstants.HostModule, HostAbi.Log.Name, (Caller caller, int level, int ptr, int len) =>
-        {
-            // No exception may cross into Wasmtime: every failure is counted and logged instead.
-            hostCalls++;
-            try
-            {
-                var mem = caller.GetMemory(ProtocolConstants.MemoryExport);
-                if (mem is null || ptr < 0 || len < 0 || (long)ptr + len > mem.GetLength())
-                {
-                    hostCallErrors++;
-                    WorkerLog.HostCallRejected(logger, HostAbi.Log.Name, $"buffer ({ptr}, {len}) is outside guest memory");
-                    return;
-                }
-
-                var text = mem.ReadString(ptr, len, Encoding.UTF8);
-                var logLevel = level switch
-                {
-                    0 => LogLevel.Debug,
-                    1 => LogLevel.Information,
-                    2 => LogLevel.Warning,
-                    _ => LogLevel.Error,
-                };
-                WorkerLog.GuestLog(logger, logLevel, text.Length > 4096 ? text[..4096] : text);
-            }
-            catch (Exception ex)
-            {
-                hostCallErrors++;
-                WorkerLog.HostCallRejected(logger, HostAbi.Log.Name, ex.Message);
-            }
-        });
-    }
 
     private WorkerError? Instantiate(out long initFuelConsumed)
     {
@@ -304,8 +295,8 @@ internal sealed class PluginInstance : IDisposable
             return new InvokeResponse { Error = argumentError };
         }
 
-        var hostCallsBefore = hostCalls;
-        var hostErrorsBefore = hostCallErrors;
+        var hostCallsBefore = bridge.HostCalls;
+        var hostErrorsBefore = bridge.HostCallErrors;
         activeStore.Fuel = (ulong)Math.Max(0, request.Fuel);
         activeStore.SetEpochDeadline(ticker.TicksFor(request.TimeoutMs));
         ticker.Enter();
@@ -329,7 +320,9 @@ internal sealed class PluginInstance : IDisposable
             }
 
             var raw = function.Invoke(boxes.ToArray());
-            response = new InvokeResponse { Results = ConvertResults(function, signature, raw) };
+            response = bridge.DeadlinePassed
+                ? new InvokeResponse { Error = TimeoutError(Stopwatch.GetElapsedTime(started), "while the host worked") }
+                : new InvokeResponse { Results = ConvertResults(function, signature, raw) };
         }
         catch (TrapException ex)
         {
@@ -351,12 +344,12 @@ internal sealed class PluginInstance : IDisposable
         var elapsed = Stopwatch.GetElapsedTime(started);
         response.DurationUs = (long)elapsed.TotalMicroseconds;
         response.FuelConsumed = Math.Max(0, request.Fuel) - (long)activeStore.Fuel;
-        response.HostCalls = hostCalls - hostCallsBefore;
-        response.HostCallErrors = hostCallErrors - hostErrorsBefore;
+        response.HostCalls = bridge.HostCalls - hostCallsBefore;
+        response.HostCallErrors = bridge.HostCallErrors - hostErrorsBefore;
         if (response.Error is not null)
         {
             response.Error.FuelConsumed = response.FuelConsumed;
-            response.Error.ElapsedMs = elapsed.TotalMilliseconds;
+            response.Error.ElapsedMs = response.Error.ElapsedMs > 0 ? response.Error.ElapsedMs : elapsed.TotalMilliseconds;
             WorkerLog.CallTrapped(logger, request.CallId, request.Function, response.Error.Kind.ToString(), response.Error.Message);
             TrackMemory();
             response.MemoryBytes = MemoryBytes;
@@ -493,7 +486,7 @@ internal sealed class PluginInstance : IDisposable
             case TrapCode.OutOfFuel:
                 return new WorkerError { Kind = ErrorKind.FuelExhausted, Message = $"the call ran out of fuel after consuming {fuelGiven}", FuelConsumed = fuelGiven };
             case TrapCode.Interrupt:
-                return new WorkerError { Kind = ErrorKind.Timeout, Message = $"the call passed its deadline and was interrupted after {elapsed.TotalMilliseconds:F1} ms", ElapsedMs = elapsed.TotalMilliseconds };
+                return TimeoutError(elapsed, "and was interrupted");
             default:
                 var used = MemoryBytes;
 
@@ -514,6 +507,9 @@ internal sealed class PluginInstance : IDisposable
                 return new WorkerError { Kind = ErrorKind.Trap, Message = $"wasm trap {ex.Type}: {reason}", TrapCode = ex.Type.ToString() };
         }
     }
+
+    private static WorkerError TimeoutError(TimeSpan elapsed, string how)
+        => new() { Kind = ErrorKind.Timeout, Message = $"the call passed its deadline {how}; it ran {elapsed.TotalMilliseconds:F1} ms", ElapsedMs = elapsed.TotalMilliseconds };
 
     private void TrackMemory()
     {

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SochDb.Isolated.Supervisor;
+
+namespace SochDb.Isolated.Cli.Serve;
+
+/// <summary>Maps a request's method and params onto the supervisor, and its answer onto JSON.</summary>
+internal sealed class ServeDispatcher
+{
+    private readonly PluginSupervisor supervisor;
+
+    /// <summary>Initializes a new instance of the <see cref="ServeDispatcher"/> class.</summary>
+    /// <param name="supervisor">The supervisor requests act on.</param>
+    public ServeDispatcher(PluginSupervisor supervisor)
+    {
+        ArgumentNullException.ThrowIfNull(supervisor);
+        this.supervisor = supervisor;
+    }
+
+    /// <summary>Runs one method. <see cref="ServeMethods.RuntimeShutdown"/> is not handled here: the server owns its own life.</summary>
+    /// <param name="method">The method name.</param>
+    /// <param name="parameters">The <c>params</c> member (an object, or undefined/null for none).</param>
+    /// <param name="cancellationToken">Stops waiting (the server is going down).</param>
+    /// <returns>The result; <see langword="null"/> for methods that answer null.</returns>
+    /// <exception cref="JsonRpcException">Unknown or unavailable method, or invalid params.</exception>
+    /// <exception cref="PluginException">The supervisor refused or failed the operation.</exception>
+    public async Task<JsonNode?> DispatchAsync(string method, JsonElement parameters, CancellationToken cancellationToken)
+    {
+        if (ServeMethods.Reserved.Contains(method))
+        {
+            var reason = $"{method} arrives with host API v1: the embedded store does not exist yet";
+            throw new JsonRpcException(JsonRpcErrorCodes.MethodNotFound, $"method not available: {reason}", new JsonObject { ["kind"] = "NotAvailable", ["message"] = reason });
+        }
+
+        switch (method)
+        {
+            case ServeMethods.PluginLoad:
+            {
+                var p = new RequestParams(parameters);
+                var id = p.RequiredString("id");
+                var manifestPath = p.RequiredString("manifestPath");
+                var wasmPath = p.OptionalString("wasmPath");
+                try
+                {
+                    return ServeJson.PluginInfo(await supervisor.LoadFromManifestAsync(id, manifestPath, wasmPath, cancellationToken));
+                }
+                catch (ArgumentException ex) when (ex.ParamName == "pluginId")
+                {
+                    // The supervisor validates ids with an ArgumentException (a programming error for an embedder);
+                    // over the wire it is a bad parameter.
+                    throw JsonRpcException.InvalidParams("id", "is not a valid plugin id: " + ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal));
+                }
+            }
+
+            case ServeMethods.PluginInvoke:
+            {
+                var p = new RequestParams(parameters);
+                var id = p.RequiredString("id");
+                var function = p.RequiredString("function");
+                var args = p.Values("args");
+                return ServeJson.InvokeResult(await supervisor.InvokeAsync(id, function, args, cancellationToken));
+            }
+
+            case ServeMethods.PluginReload:
+            {
+                var p = new RequestParams(parameters);
+                var id = p.RequiredString("id");
+                var manifestPath = p.OptionalString("manifestPath");
+                var wasmPath = p.OptionalString("wasmPath");
+                return ServeJson.PluginInfo(await supervisor.HotReloadFromManifestAsync(id, manifestPath, wasmPath, cancellationToken));
+            }
+
+            case ServeMethods.PluginUnload:
+                await supervisor.UnloadAsync(new RequestParams(parameters).RequiredString("id"), cancellationToken);
+                return null;
+
+            case ServeMethods.PluginResetFuel:
+                supervisor.ResetFuel(new RequestParams(parameters).RequiredString("id"));
+                return null;
+
+            case ServeMethods.PluginList:
+                _ = new RequestParams(parameters);
+                return ServeJson.PluginList(supervisor.ListPlugins());
+
+            case ServeMethods.PluginStats:
+                return ServeJson.PluginStats(supervisor.GetPluginStats(new RequestParams(parameters).RequiredString("id")));
+
+            case ServeMethods.RuntimeStats:
+                _ = new RequestParams(parameters);
+                return ServeJson.RuntimeStats(supervisor.GetRuntimeStats());
+
+            default:
+                throw new JsonRpcException(JsonRpcErrorCodes.MethodNotFound, $"method not found: {method}");
+        }
+    }
+}

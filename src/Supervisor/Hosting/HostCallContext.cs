@@ -1,0 +1,37 @@
+namespace SochDb.Isolated.Supervisor.Hosting;
+
+/// <summary>
+/// The plugin call a worker is running, as the supervisor tracks it: host calls are accepted only for this call,
+/// share its deadline, and draw on its per-call budgets.
+/// </summary>
+internal sealed class HostCallContext : IDisposable
+{
+    private readonly CancellationTokenSource deadline;
+
+    /// <summary>Initializes a new instance of the <see cref="HostCallContext"/> class.</summary>
+    /// <param name="callId">The call id (0 while loading).</param>
+    /// <param name="budget">The call's wall-clock budget; host work is cancelled when it runs out.</param>
+    public HostCallContext(long callId, TimeSpan budget)
+    {
+        CallId = callId;
+        deadline = new CancellationTokenSource(budget);
+    }
+
+    /// <summary>Gets the call id.</summary>
+    public long CallId { get; }
+
+    /// <summary>Gets a token cancelled when the call's deadline passes.</summary>
+    public CancellationToken Deadline => deadline.Token;
+
+    /// <summary>The host calls made so far.</summary>
+    public long HostCalls;
+
+    /// <summary>The bytes returned to the guest so far.</summary>
+    public long BytesOut;
+
+    /// <summary>The rows scanned so far.</summary>
+    public long RowsScanned;
+
+    /// <inheritdoc/>
+    public void Dispose() => deadline.Dispose();
+}

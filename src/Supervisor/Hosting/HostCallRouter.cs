@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Manifest;
+using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Audit;
+using SochDb.Isolated.Supervisor.Logging;
+
+namespace SochDb.Isolated.Supervisor.Hosting;
+
+/// <summary>
+/// The supervisor's side of one plugin generation's host calls: the only authority. Every request from the worker —
+/// which is treated as untrusted — is matched to the call in flight, checked against the manifest's capabilities and
+/// per-call budgets, executed against the host context with the call's remaining time, audited, and answered.
+/// </summary>
+/// <remarks>Thread-safe. One call is in flight per worker at a time; the router is shared by a generation's workers.</remarks>
+internal sealed class HostCallRouter
+{
+    private const int MaxLogChars = 4096;
+    private const int MaxTopK = 10_000;
+    private const int MaxVectorDims = 65_536;
+
+    private readonly string pluginId;
+    private readonly long generation;
+    private readonly PluginManifest manifest;
+    private readonly HostServices services;
+    private HostCallContext? current;
+    private long hostCalls;
+    private long hostCallErrors;
+    private long denials;
+
+    /// <summary>Initializes a new instance of the <see cref="HostCallRouter"/> class.</summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <param name="generation">The generation the router serves.</param>
+    /// <param name="manifest">The generation's manifest: capabilities and budgets.</param>
+    /// <param name="services">The store, audit trail, logger and metrics.</param>
+    public HostCallRouter(string pluginId, long generation, PluginManifest manifest, HostServices services)
+    {
+        this.pluginId = pluginId;
+        this.generation = generation;
+        this.manifest = manifest;
+        this.services = services;
+    }
+
+    /// <summary>Gets the host calls handled.</summary>
+    public long HostCalls => Interlocked.Read(ref hostCalls);
+
+    /// <summary>Gets the host calls that did not succeed (any negative status).</summary>
+    public long HostCallErrors => Interlocked.Read(ref hostCallErrors);
+
+    /// <summary>Gets the host calls denied for want of a capability.</summary>
+    public long Denials => Interlocked.Read(ref denials);
+
+    /// <summary>Opens a call: host calls carrying <paramref name="callId"/> are accepted until <see cref="EndCall"/>.</summary>
+    /// <param name="callId">The call id (0 while loading).</param>
+    /// <param name="budget">The call's wall-clock budget.</param>
+    /// <returns>The context, which counts the call's host calls.</returns>
+    public HostCallContext BeginCall(long callId, TimeSpan budget)
+    {
+        var context = new HostCallContext(callId, budget);
+        Interlocked.Exchange(ref current, context)?.Dispose();
+        return context;
+    }
+
+    /// <summary>Closes a call; later host calls for it are denied.</summary>
+    /// <param name="context">The context <see cref="BeginCall"/> returned.</param>
+    public void EndCall(HostCallContext context)
+    {
+        Interlocked.CompareExchange(ref current, null, context);
+        context.Dispose();
+    }
+
+    /// <summary>Handles one host call from the worker.</summary>
+    /// <param name="request">The request; untrusted.</param>
+    /// <param name="cancellationToken">Cancelled when the worker gives up on the call.</param>
+    /// <returns>The answer.</returns>
+    public async Task<HostCallResponse> HandleAsync(HostCallRequest request, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var context = Volatile.Read(ref current);
+        var outcome = Outcome.Denied("no plugin call is in flight with this id");
+        if (request is null)
+        {
+            request = new HostCallRequest { Function = "(empty request)" };
+            outcome = Outcome.Invalid("empty host call request");
+        }
+        else if (context is not null && request.CallId == context.CallId)
+        {
+            outcome = await DecideAndRunAsync(request, context, cancellationToken).ConfigureAwait(false);
+        }
+
+        var totals = services.Totals;
+        Interlocked.Increment(ref hostCalls);
+        Interlocked.Increment(ref totals.HostCalls);
+        if (outcome.Status < 0)
+        {
+            Interlocked.Increment(ref hostCallErrors);
+            Interlocked.Increment(ref totals.HostCallErrors);
+        }
+
+        if (outcome.Decision == AuditDecision.Denied)
+        {
+            Interlocked.Increment(ref denials);
+            Interlocked.Increment(ref totals.CapabilityDenials);
+        }
+
+        var record = new AuditRecord
+        {
+            Timestamp = DateTimeOffset.UtcNow,
+            PluginId = pluginId,
+            Generation = generation,
+            CallId = request.CallId,
+            Function = Truncate(request.Function, 64),
+            Target = request.Target is null ? null : Truncate(request.Target, 256),
+            Decision = outcome.Decision,
+            Status = outcome.Status,
+            RowsAffected = outcome.Rows,
+            BytesIn = (request.Data?.Length ?? 0) + ((request.Vector?.Length ?? 0) * sizeof(float)),
+            BytesOut = outcome.Data?.Length ?? 0,
+            DurationUs = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds,
+            Detail = outcome.Detail,
+        };
+
+        try
+        {
+            // The record reaches the OS before the guest sees the result: a crash after this line loses nothing.
+            await services.Audit.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            // Fail closed: an unrecorded host call must not hand the guest anything.
+            SupervisorLog.AuditFailed(services.Logger, pluginId, request.Function, ex.Message);
+            return new HostCallResponse { Status = HostStatus.HostError };
+        }
+
+        return new HostCallResponse { Status = outcome.Status, Data = outcome.Status >= 0 ? outcome.Data : null };
+    }
+
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+
+    private async Task<Outcome> DecideAndRunAsync(HostCallRequest request, HostCallContext context, CancellationToken cancellationToken)
+    {
+        var resources = manifest.Resources;
+        if (request.WorkerStatus != 0)
+        {
+            return request.WorkerStatus == HostStatus.Timeout
+                ? new Outcome(AuditDecision.Failed, HostStatus.Timeout, "the call's deadline had passed")
+                : Outcome.Invalid("the guest passed a buffer outside its memory or invalid UTF-8");
+        }
+
+        if (Interlocked.Increment(ref context.HostCalls) > resources.MaxHostCalls)
+        {
+            return Outcome.Limit($"more than {resources.MaxHostCalls} host calls in one plugin call (max_host_calls)");
+        }
+
+        var inBytes = (request.Data?.Length ?? 0) + ((long)(request.Vector?.Length ?? 0) * sizeof(float));
+        if (inBytes > resources.MaxHostInputBytes)
+        {
+            return Outcome.Limit($"{inBytes} bytes passed in; max_host_input_bytes is {resources.MaxHostInputBytes}");
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.Deadline, cancellationToken);
+        try
+        {
+            var outcome = await RunAsync(request, context, linked.Token).ConfigureAwait(false);
+            if (outcome.Data is { } data && Interlocked.Add(ref context.BytesOut, data.Length) > resources.MaxHostOutputBytes)
+            {
+                return Outcome.Limit($"host calls returned more than {resources.MaxHostOutputBytes} bytes in one plugin call (max_host_output_bytes)");
+            }
+
+            return outcome;
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            return new Outcome(AuditDecision.Failed, HostStatus.Timeout, "the call's deadline passed during the host call");
+        }
+        catch (ArgumentException ex)
+        {
+            return Outcome.Invalid(ex.Message);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return new Outcome(AuditDecision.Failed, HostStatus.HostError, $"{ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private async Task<Outcome> RunAsync(HostCallRequest request, HostCallContext context, CancellationToken cancellationToken)
+    {
+        var capabilities = manifest.Capabilities;
+        var store = services.Store;
+        switch (request.Function)
+        {
+            case "log":
+                var text = Encoding.UTF8.GetString(request.Data ?? []);
+                var level = request.Count switch { 0 => LogLevel.Debug, 1 => LogLevel.Information, 2 => LogLevel.Warning, _ => LogLevel.Error };
+                SupervisorLog.PluginLog(services.Logger, level, pluginId, text.Length > MaxLogChars ? text[..MaxLogChars] : text);
+                return Outcome.Ok();
+
+            case "read":
+                if (RequireTable(request, capabilities.CanReadTable, "read") is { } readDenied)
+                {
+                    return readDenied;
+                }
+
+                var row = await store.ReadAsync(request.Target!, request.RowId, cancellationToken).ConfigureAwait(false);
+                return row is null ? Outcome.NotFound($"no row {request.RowId}") : Outcome.Ok(row, rows: 1);
+
+            case "write":
+                if (RequireTable(request, capabilities.CanWriteTable, "write") is { } writeDenied)
+                {
+                    return writeDenied;
+                }
+
+                await store.WriteAsync(request.Target!, request.RowId, request.Data ?? [], cancellationToken).ConfigureAwait(false);
+                return Outcome.Ok(rows: 1);
+
+            case "delete":
+                if (RequireTable(request, capabilities.CanWriteTable, "write") is { } deleteDenied)
+                {
+                    return deleteDenied;
+                }
+
+                return await store.DeleteAsync(request.Target!, request.RowId, cancellationToken).ConfigureAwait(false)
+                    ? Outcome.Ok(rows: 1)
+                    : Outcome.NotFound($"no row {request.RowId}");
+
+            case "scan":
+                if (RequireTable(request, capabilities.CanReadTable, "read") is { } scanDenied)
+                {
+                    return scanDenied;
+                }
+
+                if (request.Count < 0)
+                {
+                    return Outcome.Invalid($"scan limit {request.Count} is negative");
+                }
+
+                var allowed = manifest.Resources.MaxScanRows - Interlocked.Read(ref context.RowsScanned);
+                if (request.Count > 0 && allowed <= 0)
+                {
+                    return Outcome.Limit($"the plugin call already scanned {manifest.Resources.MaxScanRows} rows (max_scan_rows)");
+                }
+
+                var rows = await store.ScanAsync(request.Target!, request.RowId, (int)Math.Min(request.Count, allowed), cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref context.RowsScanned, rows.Count);
+                return Outcome.Ok(HostEncoding.Rows(rows), rows.Count);
+
+            case "vector_search":
+                if (!capabilities.CanVectorSearch)
+                {
+                    return Outcome.Denied("the manifest does not grant can_vector_search");
+                }
+
+                if (string.IsNullOrEmpty(request.Target) || request.Vector is not { Length: > 0 and <= MaxVectorDims } vector || request.Count is < 0 or > MaxTopK)
+                {
+                    return Outcome.Invalid($"vector_search needs an index, 1 to {MaxVectorDims} dimensions and top_k between 0 and {MaxTopK}");
+                }
+
+                var hits = await store.SearchAsync(request.Target, vector, request.Count, cancellationToken).ConfigureAwait(false);
+                return Outcome.Ok(HostEncoding.Hits(hits), hits.Count);
+
+            case "emit_metric":
+                var name = request.Name;
+                if (string.IsNullOrEmpty(name) || name.Length > 128 || request.Count is < 0 or > 2 || !double.IsFinite(request.Value))
+                {
+                    return Outcome.Invalid("emit_metric needs kind 0..2, a name of 1 to 128 characters and a finite value");
+                }
+
+                return services.Metrics.Record(pluginId, (MetricKind)request.Count, name, request.Value)
+                    ? Outcome.Ok(rows: 1)
+                    : Outcome.Limit($"the plugin already emits {PluginMetrics.MaxNamesPerPlugin} metric names");
+
+            case "get_config":
+                if (string.IsNullOrEmpty(request.Target))
+                {
+                    return Outcome.Invalid("get_config needs a key");
+                }
+
+                return manifest.Config.TryGetValue(request.Target, out var value)
+                    ? Outcome.Ok(HostEncoding.Config(value), rows: 1)
+                    : Outcome.NotFound($"no config key '{request.Target}'");
+
+            default:
+                return new Outcome(AuditDecision.UnknownFunction, HostStatus.NotFound, $"no host function named '{Truncate(request.Function, 64)}'");
+        }
+    }
+
+    private static Outcome? RequireTable(HostCallRequest request, IReadOnlyList<string> patterns, string access)
+    {
+        if (string.IsNullOrEmpty(request.Target))
+        {
+            return Outcome.Invalid("a table name is required");
+        }
+
+        return CapabilityMatcher.Matches(patterns, request.Target)
+            ? null
+            : Outcome.Denied($"the manifest does not grant {access} access to table '{Truncate(request.Target, 256)}'");
+    }
+
+    /// <summary>What a host call came to.</summary>
+    private readonly record struct Outcome(AuditDecision Decision, int Status, string? Detail, byte[]? Data = null, long Rows = 0)
+    {
+        public static Outcome Ok(byte[]? data = null, long rows = 0) => new(AuditDecision.Allowed, HostStatus.Ok, null, data, rows);
+
+        public static Outcome NotFound(string detail) => new(AuditDecision.Allowed, HostStatus.NotFound, detail);
+
+        public static Outcome Denied(string detail) => new(AuditDecision.Denied, HostStatus.Denied, detail);
+
+        public static Outcome Invalid(string detail) => new(AuditDecision.Invalid, HostStatus.InvalidArguments, detail);
+
+        public static Outcome Limit(string detail) => new(AuditDecision.LimitExceeded, HostStatus.LimitExceeded, detail);
+    }
+}

@@ -1,0 +1,68 @@
+using System.IO.Pipes;
+using System.Reflection;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Messages;
+using StreamJsonRpc;
+
+if (!WorkerBootstrap.TryParse(await Console.In.ReadLineAsync(), out var bootstrap))
+{
+    return (int)WorkerExitCode.BadBootstrap;
+}
+
+await using var pipe = new NamedPipeClientStream(".", bootstrap.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+await pipe.ConnectAsync(10_000);
+using var rpc = RpcChannel.Create(pipe, bootstrap.Wire);
+var rogue = new Rogue(bootstrap.Secret, rpc);
+rpc.AddLocalRpcTarget(rogue);
+rpc.StartListening();
+await Task.WhenAny(rpc.Completion, rogue.Stopped);
+return 0;
+
+/// <summary>Answers the handshake truthfully, then abuses every call with forbidden host calls.</summary>
+internal sealed class Rogue(string secret, JsonRpc rpc)
+{
+    private readonly TaskCompletionSource stopped = new();
+
+    public Task Stopped => stopped.Task;
+
+    [JsonRpcMethod(WorkerMethods.Handshake)]
+    public HandshakeResponse Handshake(HandshakeRequest request) => new()
+    {
+        ProtocolVersion = ProtocolConstants.Version,
+        WasmtimeVersion = typeof(Wasmtime.Engine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown",
+        EngineSettingsHash = request.Engine.ComputeHash(),
+        Secret = secret,
+        WorkerPid = Environment.ProcessId,
+    };
+
+    [JsonRpcMethod(WorkerMethods.Load)]
+    public LoadResponse Load(LoadRequest request) => new() { MemoryBytes = 65536 };
+
+    [JsonRpcMethod(WorkerMethods.Invoke)]
+    public async Task<InvokeResponse> InvokeAsync(InvokeRequest request)
+    {
+        var attempts = new[]
+        {
+            new HostCallRequest { CallId = request.CallId, Function = "read", Target = "secrets", RowId = 1 },
+            new HostCallRequest { CallId = request.CallId, Function = "write", Target = "secrets", RowId = 1, Data = [6, 6, 6] },
+            new HostCallRequest { CallId = request.CallId, Function = "delete", Target = "items_archive", RowId = 1 },
+            new HostCallRequest { CallId = request.CallId, Function = "vector_search", Target = "vecs", Vector = [1f, 0f], Count = 5 },
+            new HostCallRequest { CallId = request.CallId, Function = "format_disk", Target = "/" },
+            new HostCallRequest { CallId = request.CallId + 1000, Function = "read", Target = "items", RowId = 1 },
+        };
+        var results = new List<WireValue>();
+        foreach (var attempt in attempts)
+        {
+            var answer = await rpc.InvokeAsync<HostCallResponse>(WorkerMethods.HostCall, attempt);
+            results.Add(new WireValue { Type = PluginValueType.I32, Bits = answer.Status });
+        }
+
+        return new InvokeResponse { Results = [.. results] };
+    }
+
+    [JsonRpcMethod(WorkerMethods.Status)]
+    public WorkerStatus Status() => new() { Loaded = true };
+
+    [JsonRpcMethod(WorkerMethods.Shutdown)]
+    public void Shutdown() => stopped.TrySetResult();
+}
