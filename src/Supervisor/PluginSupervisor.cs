@@ -154,6 +154,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
     /// <exception cref="PluginException">As for <see cref="LoadAsync(string, ReadOnlyMemory{byte}, PluginManifest, CancellationToken)"/>.</exception>
     public async Task<PluginInfo> LoadFromManifestAsync(string pluginId, string manifestPath, string? wasmPath = null, CancellationToken cancellationToken = default)
     {
+        ValidateId(pluginId);
         var (manifest, wasm) = await ReadPluginFilesAsync(pluginId, manifestPath, wasmPath, cancellationToken).ConfigureAwait(false);
         return await LoadAsync(pluginId, wasm, manifest, cancellationToken).ConfigureAwait(false);
     }
@@ -377,6 +378,51 @@ public sealed class PluginSupervisor : IAsyncDisposable
     /// <param name="cancellationToken">Cancels waiting for the store to open.</param>
     /// <returns>The store.</returns>
     public Task<IHostContext> GetStoreAsync(CancellationToken cancellationToken = default) => store.Value.WaitAsync(cancellationToken);
+
+    /// <summary>Reads a row from the store (the application's side of the store API).</summary>
+    /// <param name="table">The table.</param>
+    /// <param name="rowId">The row id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The row, or <see langword="null"/>.</returns>
+    public async Task<byte[]?> ReadRowAsync(string table, long rowId, CancellationToken cancellationToken = default)
+        => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).ReadAsync(table, rowId, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Inserts or replaces a row in the store.</summary>
+    /// <param name="table">The table.</param>
+    /// <param name="rowId">The row id.</param>
+    /// <param name="data">The row's bytes.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns><see langword="true"/> when a row was replaced.</returns>
+    public async Task<bool> WriteRowAsync(string table, long rowId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).WriteAsync(table, rowId, data, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Deletes a row from the store.</summary>
+    /// <param name="table">The table.</param>
+    /// <param name="rowId">The row id.</param>
+    /// <param name="cancellationToken">Cancels the delete.</param>
+    /// <returns><see langword="true"/> when a row was deleted.</returns>
+    public async Task<bool> DeleteRowAsync(string table, long rowId, CancellationToken cancellationToken = default)
+        => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).DeleteAsync(table, rowId, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Inserts or replaces a row's vector in an index (created on first use).</summary>
+    /// <param name="index">The index.</param>
+    /// <param name="rowId">The row id.</param>
+    /// <param name="vector">The vector.</param>
+    /// <param name="metric">The metric of a new index.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the vector is stored.</returns>
+    /// <exception cref="ArgumentException">The dimensions differ from the index's, or the vector holds NaN or infinity.</exception>
+    public async Task PutVectorAsync(string index, long rowId, ReadOnlyMemory<float> vector, VectorMetric metric = VectorMetric.Cosine, CancellationToken cancellationToken = default)
+        => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).PutVectorAsync(index, rowId, vector, metric, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Finds the exact nearest vectors in an index.</summary>
+    /// <param name="index">The index.</param>
+    /// <param name="query">The query vector.</param>
+    /// <param name="topK">How many hits at most.</param>
+    /// <param name="cancellationToken">Cancels the search.</param>
+    /// <returns>The hits, nearest first.</returns>
+    public async Task<IReadOnlyList<VectorHit>> SearchVectorsAsync(string index, ReadOnlyMemory<float> query, int topK, CancellationToken cancellationToken = default)
+        => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).SearchAsync(index, query, topK, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Reads the newest audit records from the in-memory ring.</summary>
     /// <param name="pluginId">Only this plugin's records, or all when <see langword="null"/>.</param>

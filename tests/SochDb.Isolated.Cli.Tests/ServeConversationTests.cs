@@ -61,6 +61,56 @@ public sealed class ServeConversationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoreAndAudit_HostCallsHitTheDurableStoreAndEveryOneIsAudited()
+    {
+        Assert.Null(await Client.CallResultAsync("store.put", new JsonObject { ["table"] = "items", ["rowId"] = 7, ["data"] = Convert.ToBase64String("seven"u8) }));
+        Assert.Null(await Client.CallResultAsync("store.put", new JsonObject { ["table"] = "secrets", ["rowId"] = 1, ["data"] = Convert.ToBase64String("hush"u8) }));
+        var manifest = Path.Combine(serve.Folder.FullName, "host.toml");
+        await File.WriteAllTextAsync(manifest, $"""
+            [plugin]
+            name = "host"
+            version = "1.0.0"
+            wasm = '{Fixtures.WatPath("host")}'
+
+            [capabilities]
+            can_read_table = ["items"]
+
+            [resources]
+            timeout_ms = 5000
+
+            [exports]
+            functions = ["get"]
+            [exports.signatures.get]
+            params = ["i64"]
+            returns = ["bytes"]
+            """);
+        await LoadAsync("h", manifest);
+        var row = await InvokeSingleAsync(Invoke("h", "get", Value("i64", "7")));
+        Assert.Equal(Convert.ToBase64String("seven"u8), (string?)row["value"]);
+        var denied = await InvokeSingleAsync(Invoke("h", "steal", Value("i64", "1")));
+        Assert.Equal("-1", (string?)denied["value"]);
+
+        var audit = (await Client.CallResultAsync("audit.query", new JsonObject { ["pluginId"] = "h" }))!.AsArray();
+        Assert.Equal(2, audit.Count);
+        Assert.Equal("Allowed", (string?)audit[0]!["decision"]);
+        Assert.Equal("Denied", (string?)audit[1]!["decision"]);
+        Assert.Equal("secrets", (string?)audit[1]!["target"]);
+        Assert.Equal(1, (long)(await Client.CallResultAsync("runtime.stats", []))!["capabilityDenials"]!);
+        await ShutdownAsync();
+
+        var lines = await File.ReadAllLinesAsync(Path.Combine(serve.DataFolder, "audit", "audit.jsonl"));
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("\"decision\":\"Denied\"", lines[1], StringComparison.Ordinal);
+
+        // A new server on the same folder finds the rows: the store is durable.
+        await using var again = serve.Restart();
+        var reread = await again.Client.CallResultAsync("store.get", new JsonObject { ["table"] = "items", ["rowId"] = 7 });
+        Assert.Equal(Convert.ToBase64String("seven"u8), (string?)reread!["data"]);
+        await again.Client.CallAsync("runtime.shutdown", []);
+        Assert.Equal(0, await again.WaitForExitAsync(ExitBound));
+    }
+
+    [Fact]
     public async Task Conversation_LoadInvokeEveryTypeStatsReloadUnloadShutdown()
     {
         var manifest = serve.WriteManifest("plugin.toml");
@@ -255,9 +305,8 @@ public sealed class ServeConversationTests : IAsyncLifetime
         Assert.Equal(-32602, (int)(await Client.CallErrorAsync("plugin.invoke", new JsonObject { ["id"] = 1 }))["code"]!);
 
         var store = await Client.CallErrorAsync("store.put", new JsonObject { ["key"] = "k", ["value"] = "v" });
-        Assert.Equal(-32601, (int)store["code"]!);
-        Assert.Equal("NotAvailable", (string?)store["data"]!["kind"]);
-        Assert.Contains("host API v1", (string?)store["data"]!["message"], StringComparison.Ordinal);
+        Assert.Equal(-32602, (int)store["code"]!);
+        Assert.Equal("table", (string?)store["data"]!["param"]);
 
         Assert.Empty((await Client.CallResultAsync("plugin.list", []))!.AsArray());
         Assert.Equal(0, (long)(await Client.CallResultAsync("runtime.stats", []))!["totalInvocations"]!);

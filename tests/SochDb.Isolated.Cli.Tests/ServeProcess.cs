@@ -19,10 +19,10 @@ internal sealed class ServeProcess : IAsyncDisposable
     private readonly StringBuilder stderr = new();
     private readonly List<int> workers = [];
 
-    private ServeProcess(DirectoryInfo folder)
+    private ServeProcess(DirectoryInfo folder, string? dataFolder = null)
     {
         Folder = folder;
-        DataFolder = Path.Combine(folder.FullName, "data");
+        DataFolder = dataFolder ?? Path.Combine(folder.FullName, "data");
         var cli = CliProcess.CliPath;
         Assert.True(File.Exists(cli), $"the CLI is not in the test output: {cli}");
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "sochdb-isolated.runtimeconfig.json")), "the CLI's runtimeconfig.json is not in the test output");
@@ -80,6 +80,14 @@ internal sealed class ServeProcess : IAsyncDisposable
 
     /// <summary>Starts a server.</summary>
     public static ServeProcess Start() => new(Directory.CreateTempSubdirectory("sochdb-serve-"));
+
+    /// <summary>Starts a second server on this one's data folder (after this one exited), in a folder of its own.</summary>
+    public ServeProcess Restart()
+    {
+        var next = new DirectoryInfo(Path.Combine(Folder.FullName, "restart-" + Guid.NewGuid().ToString("N")));
+        next.Create();
+        return new ServeProcess(next, DataFolder);
+    }
 
     /// <summary>Writes a manifest for the <c>basic</c> fixture with byte and string signatures for <c>echo</c> and <c>upper</c>.</summary>
     /// <returns>The manifest's path.</returns>

@@ -160,20 +160,45 @@ public sealed class ServeServerTests : IAsyncLifetime
         Assert.Null(error["error"]!["data"]);
     }
 
-    [Theory]
-    [InlineData("store.put")]
-    [InlineData("store.get")]
-    [InlineData("store.delete")]
-    [InlineData("store.putVector")]
-    [InlineData("audit.query")]
-    public async Task StoreAndAuditMethods_NotAvailableYet(string method)
+    [Fact]
+    public async Task Store_PutGetDelete_RoundTripsRows()
     {
-        var error = await Client.CallErrorAsync(method, Params(("key", "k")));
-        Assert.Equal(-32601, (int)error["code"]!);
-        Assert.Equal("NotAvailable", (string?)error["data"]!["kind"]);
-        Assert.Contains("arrives with host API v1", (string?)error["data"]!["message"], StringComparison.Ordinal);
-        Assert.StartsWith(method, (string?)error["data"]!["message"], StringComparison.Ordinal);
+        Assert.Null(await Client.CallResultAsync("store.put", new JsonObject { ["table"] = "users", ["rowId"] = "9007199254740993", ["data"] = Convert.ToBase64String("ada"u8) }));
+        var row = await Client.CallResultAsync("store.get", new JsonObject { ["table"] = "users", ["rowId"] = "9007199254740993" });
+        Assert.Equal(Convert.ToBase64String("ada"u8), (string?)row!["data"]);
+        Assert.Null(await Client.CallResultAsync("store.get", new JsonObject { ["table"] = "users", ["rowId"] = 1 }));
+        Assert.True((bool)(await Client.CallResultAsync("store.delete", new JsonObject { ["table"] = "users", ["rowId"] = "9007199254740993" }))!);
+        Assert.False((bool)(await Client.CallResultAsync("store.delete", new JsonObject { ["table"] = "users", ["rowId"] = "9007199254740993" }))!);
     }
+
+    [Fact]
+    public async Task Store_PutVectorAndSearch_ReturnsNearestFirst()
+    {
+        await Client.CallResultAsync("store.putVector", new JsonObject { ["index"] = "docs", ["rowId"] = 1, ["vector"] = new JsonArray(1, 0) });
+        await Client.CallResultAsync("store.putVector", new JsonObject { ["index"] = "docs", ["rowId"] = 2, ["vector"] = new JsonArray(0, 1) });
+        var hits = (await Client.CallResultAsync("store.search", new JsonObject { ["index"] = "docs", ["vector"] = new JsonArray(0.1, 1), ["topK"] = 1 }))!.AsArray();
+        Assert.Equal("2", (string?)Assert.Single(hits)!["rowId"]);
+        var mismatch = await Client.CallErrorAsync("store.putVector", new JsonObject { ["index"] = "docs", ["rowId"] = 3, ["vector"] = new JsonArray(1, 2, 3) });
+        Assert.Equal(-32602, (int)mismatch["code"]!);
+    }
+
+    [Theory]
+    [InlineData("store.put", "{\"table\":\"t\",\"rowId\":1}", "data")]
+    [InlineData("store.put", "{\"table\":\"t\",\"rowId\":1.5,\"data\":\"\"}", "rowId")]
+    [InlineData("store.get", "{\"rowId\":1}", "table")]
+    [InlineData("store.putVector", "{\"index\":\"i\",\"rowId\":1,\"vector\":[]}", "vector")]
+    [InlineData("store.putVector", "{\"index\":\"i\",\"rowId\":1,\"vector\":[1],\"metric\":\"manhattan\"}", "metric")]
+    [InlineData("audit.query", "{\"limit\":0}", "limit")]
+    public async Task Store_BadParams_NameTheParameter(string method, string parameters, string param)
+    {
+        var error = await Client.CallErrorAsync(method, JsonNode.Parse(parameters)!.AsObject());
+        Assert.Equal(-32602, (int)error["code"]!);
+        Assert.Equal(param, (string?)error["data"]!["param"]);
+    }
+
+    [Fact]
+    public async Task AuditQuery_NoHostCalls_ReturnsEmptyList()
+        => Assert.Empty((await Client.CallResultAsync("audit.query", []))!.AsArray());
 
     [Theory]
     [InlineData("plugin.load", "{\"manifestPath\":\"m.toml\"}", "id", "is required")]

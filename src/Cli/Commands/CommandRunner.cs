@@ -15,13 +15,14 @@ internal static class CommandRunner
     /// <param name="global">The global options.</param>
     /// <param name="body">The command's work.</param>
     /// <param name="cancellationToken">Ctrl+C.</param>
+    /// <param name="settings">Settings the command itself adds, as <c>Key=Value</c>, applied before <c>--set</c>.</param>
     /// <returns>The exit code.</returns>
-    public static async Task<int> RunAsync(ParseResult parse, GlobalOptions global, Func<IServiceProvider, PluginSupervisor, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ParseResult parse, GlobalOptions global, Func<IServiceProvider, PluginSupervisor, CancellationToken, Task<int>> body, CancellationToken cancellationToken, IEnumerable<string>? settings = null)
     {
         IHost host;
         try
         {
-            host = CliHost.Build(parse.GetValue(global.Set) ?? [], parse.GetValue(global.Verbose));
+            host = CliHost.Build([.. settings ?? [], .. parse.GetValue(global.Set) ?? []], parse.GetValue(global.Verbose));
         }
         catch (FormatException ex)
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Cli.Serve;
+using SochDb.Isolated.Supervisor;
 
 namespace SochDb.Isolated.Cli.Commands;
 
@@ -21,7 +22,7 @@ internal static class ServeCommand
     {
         var data = new Option<DirectoryInfo>("--data")
         {
-            Description = "The data folder, created if missing; the embedded store will live here",
+            Description = "The data folder, created if missing: the embedded store (sochdb.db) and the audit trail (audit/)",
             DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Environment.CurrentDirectory, DefaultDataFolder)),
             HelpName = "dir",
         };
@@ -37,13 +38,12 @@ internal static class ServeCommand
                 var folder = parse.GetValue(data)!;
                 try
                 {
-                    // Nothing is stored yet (the store arrives with host API v1); creating the folder now makes a bad
-                    // --data fail at start-up rather than on the first store call.
-                    Directory.CreateDirectory(folder.FullName);
+                    // Open the store now: a bad or busy --data fails at start-up, not on the first request.
+                    await supervisor.GetStoreAsync(ct);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
                 {
-                    await Console.Error.WriteLineAsync($"error: cannot create the data folder '{folder.FullName}': {ex.Message}");
+                    await Console.Error.WriteLineAsync($"error: cannot open the data folder '{folder.FullName}': {ex.Message}");
                     return ExitCodes.Usage;
                 }
 
@@ -54,7 +54,8 @@ internal static class ServeCommand
                 await server.RunAsync(input, output, ct);
                 return ct.IsCancellationRequested ? ExitCodes.Cancelled : ExitCodes.Success;
             },
-            cancellationToken));
+            cancellationToken,
+            [$"{CliHost.OptionsSection}:{nameof(PluginSupervisorOptions.DataDirectory)}={parse.GetValue(data)!.FullName}"]));
         return command;
     }
 }

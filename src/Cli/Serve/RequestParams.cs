@@ -85,6 +85,96 @@ internal sealed class RequestParams
         return values;
     }
 
+    /// <summary>Gets a required 64-bit integer given as a JSON number or a decimal string (JSON numbers lose precision past 2^53).</summary>
+    /// <param name="name">The parameter.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="JsonRpcException"><see cref="JsonRpcErrorCodes.InvalidParams"/>: missing or not an integer.</exception>
+    public long RequiredInt64(string name)
+    {
+        if (!TryGet(name, out var value))
+        {
+            throw JsonRpcException.InvalidParams(name, "is required (an integer, or a decimal string)");
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number))
+        {
+            return number;
+        }
+
+        if (value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number))
+        {
+            return number;
+        }
+
+        throw JsonRpcException.InvalidParams(name, "must be a 64-bit integer (a number or a decimal string)");
+    }
+
+    /// <summary>Gets an optional 32-bit integer within a range.</summary>
+    /// <param name="name">The parameter.</param>
+    /// <param name="defaultValue">The value when absent.</param>
+    /// <param name="min">The smallest allowed value.</param>
+    /// <param name="max">The largest allowed value.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="JsonRpcException"><see cref="JsonRpcErrorCodes.InvalidParams"/>: not an integer in range.</exception>
+    public int OptionalInt32(string name, int defaultValue, int min, int max)
+    {
+        if (!TryGet(name, out var value))
+        {
+            return defaultValue;
+        }
+
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= min && number <= max
+            ? number
+            : throw JsonRpcException.InvalidParams(name, string.Create(CultureInfo.InvariantCulture, $"must be an integer from {min} to {max}"));
+    }
+
+    /// <summary>Gets a required base64 byte string.</summary>
+    /// <param name="name">The parameter.</param>
+    /// <returns>The bytes.</returns>
+    /// <exception cref="JsonRpcException"><see cref="JsonRpcErrorCodes.InvalidParams"/>: missing, or not base64.</exception>
+    public byte[] RequiredBase64(string name)
+    {
+        if (!TryGet(name, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            throw JsonRpcException.InvalidParams(name, "is required (a base64 string)");
+        }
+
+        try
+        {
+            return Convert.FromBase64String(value.GetString()!);
+        }
+        catch (FormatException)
+        {
+            throw JsonRpcException.InvalidParams(name, "is not valid base64");
+        }
+    }
+
+    /// <summary>Gets a required, non-empty array of finite numbers as a vector.</summary>
+    /// <param name="name">The parameter.</param>
+    /// <returns>The vector.</returns>
+    /// <exception cref="JsonRpcException"><see cref="JsonRpcErrorCodes.InvalidParams"/>: missing, empty, or not all finite numbers.</exception>
+    public float[] RequiredVector(string name)
+    {
+        if (!TryGet(name, out var value) || value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
+        {
+            throw JsonRpcException.InvalidParams(name, "is required (a non-empty array of numbers)");
+        }
+
+        var vector = new float[value.GetArrayLength()];
+        var i = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !float.IsFinite(vector[i] = item.GetSingle()))
+            {
+                throw JsonRpcException.InvalidParams(string.Create(CultureInfo.InvariantCulture, $"{name}[{i}]"), "must be a finite number");
+            }
+
+            i++;
+        }
+
+        return vector;
+    }
+
     private static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Object => "an object",

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Globalization;
 using SochDb.Isolated.Supervisor;
+using SochDb.Isolated.Supervisor.Hosting;
 
 namespace SochDb.Isolated.Cli.Serve;
 
@@ -26,12 +28,6 @@ internal sealed class ServeDispatcher
     /// <exception cref="PluginException">The supervisor refused or failed the operation.</exception>
     public async Task<JsonNode?> DispatchAsync(string method, JsonElement parameters, CancellationToken cancellationToken)
     {
-        if (ServeMethods.Reserved.Contains(method))
-        {
-            var reason = $"{method} arrives with host API v1: the embedded store does not exist yet";
-            throw new JsonRpcException(JsonRpcErrorCodes.MethodNotFound, $"method not available: {reason}", new JsonObject { ["kind"] = "NotAvailable", ["message"] = reason });
-        }
-
         switch (method)
         {
             case ServeMethods.PluginLoad:
@@ -88,6 +84,70 @@ internal sealed class ServeDispatcher
             case ServeMethods.RuntimeStats:
                 _ = new RequestParams(parameters);
                 return ServeJson.RuntimeStats(supervisor.GetRuntimeStats());
+
+            case ServeMethods.StorePut:
+            {
+                var p = new RequestParams(parameters);
+                await supervisor.WriteRowAsync(p.RequiredString("table"), p.RequiredInt64("rowId"), p.RequiredBase64("data"), cancellationToken);
+                return null;
+            }
+
+            case ServeMethods.StoreGet:
+            {
+                var p = new RequestParams(parameters);
+                var row = await supervisor.ReadRowAsync(p.RequiredString("table"), p.RequiredInt64("rowId"), cancellationToken);
+                return row is null ? null : new JsonObject { ["data"] = Convert.ToBase64String(row) };
+            }
+
+            case ServeMethods.StoreDelete:
+            {
+                var p = new RequestParams(parameters);
+                return JsonValue.Create(await supervisor.DeleteRowAsync(p.RequiredString("table"), p.RequiredInt64("rowId"), cancellationToken));
+            }
+
+            case ServeMethods.StorePutVector:
+            {
+                var p = new RequestParams(parameters);
+                var metric = p.OptionalString("metric") switch
+                {
+                    null or "cosine" => VectorMetric.Cosine,
+                    "l2" => VectorMetric.L2,
+                    _ => throw JsonRpcException.InvalidParams("metric", "must be \"cosine\" or \"l2\""),
+                };
+                try
+                {
+                    await supervisor.PutVectorAsync(p.RequiredString("index"), p.RequiredInt64("rowId"), p.RequiredVector("vector"), metric, cancellationToken);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw JsonRpcException.InvalidParams("vector", ex.Message);
+                }
+
+                return null;
+            }
+
+            case ServeMethods.StoreSearch:
+            {
+                var p = new RequestParams(parameters);
+                IReadOnlyList<VectorHit> hits;
+                try
+                {
+                    hits = await supervisor.SearchVectorsAsync(p.RequiredString("index"), p.RequiredVector("vector"), p.OptionalInt32("topK", 10, 0, 10_000), cancellationToken);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw JsonRpcException.InvalidParams("vector", ex.Message);
+                }
+
+                return new JsonArray([.. hits.Select(h => (JsonNode)new JsonObject { ["rowId"] = h.RowId.ToString(CultureInfo.InvariantCulture), ["distance"] = h.Distance })]);
+            }
+
+            case ServeMethods.AuditQuery:
+            {
+                var p = new RequestParams(parameters);
+                var records = supervisor.QueryAudit(p.OptionalString("pluginId"), p.OptionalInt32("limit", 100, 1, 10_000));
+                return new JsonArray([.. records.Select(r => (JsonNode)ServeJson.AuditEntry(r))]);
+            }
 
             default:
                 throw new JsonRpcException(JsonRpcErrorCodes.MethodNotFound, $"method not found: {method}");

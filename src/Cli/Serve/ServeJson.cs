@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SochDb.Isolated.Cli.Values;
 using SochDb.Isolated.Supervisor;
+using SochDb.Isolated.Supervisor.Audit;
 
 namespace SochDb.Isolated.Cli.Serve;
 
@@ -12,6 +14,27 @@ namespace SochDb.Isolated.Cli.Serve;
 /// </summary>
 internal static class ServeJson
 {
+    /// <summary>Writes an audit record.</summary>
+    /// <param name="record">The record.</param>
+    /// <returns><c>{sequence, timestamp, pluginId, generation, callId, function, target, decision, status, rowsAffected, bytesIn, bytesOut, durationUs, detail}</c>.</returns>
+    public static JsonObject AuditEntry(AuditRecord record) => new()
+    {
+        ["sequence"] = record.Sequence,
+        ["timestamp"] = record.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+        ["pluginId"] = record.PluginId,
+        ["generation"] = record.Generation,
+        ["callId"] = record.CallId,
+        ["function"] = record.Function,
+        ["target"] = record.Target,
+        ["decision"] = record.Decision.ToString(),
+        ["status"] = record.Status,
+        ["rowsAffected"] = record.RowsAffected,
+        ["bytesIn"] = record.BytesIn,
+        ["bytesOut"] = record.BytesOut,
+        ["durationUs"] = record.DurationUs,
+        ["detail"] = record.Detail,
+    };
+
     /// <summary>Writes a plugin's description.</summary>
     /// <param name="info">The plugin.</param>
     /// <returns><c>{id, name, version, state, generation, workerPid, memoryUsedBytes, callCount, uptimeMs}</c>.</returns>

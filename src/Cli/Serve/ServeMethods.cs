@@ -30,17 +30,21 @@ internal static class ServeMethods
     /// <summary><c>runtime.shutdown {}</c> → null once every worker is stopped; then the server exits.</summary>
     public const string RuntimeShutdown = "runtime.shutdown";
 
-    /// <summary>
-    /// Gets the methods reserved for the embedded store and audit log, which arrive with host API v1: recognised, and
-    /// answered with <see cref="JsonRpcErrorCodes.MethodNotFound"/> and <c>data.kind = "NotAvailable"</c>, so clients
-    /// can tell "not yet" from a typo.
-    /// </summary>
-    public static IReadOnlySet<string> Reserved { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "store.put",
-        "store.get",
-        "store.delete",
-        "store.putVector",
-        "audit.query",
-    };
+    /// <summary><c>store.put {table, rowId, data}</c> → null: inserts or replaces a row (data base64).</summary>
+    public const string StorePut = "store.put";
+
+    /// <summary><c>store.get {table, rowId}</c> → <c>{data}</c> or null.</summary>
+    public const string StoreGet = "store.get";
+
+    /// <summary><c>store.delete {table, rowId}</c> → bool: whether a row was deleted.</summary>
+    public const string StoreDelete = "store.delete";
+
+    /// <summary><c>store.putVector {index, rowId, vector, metric?}</c> → null.</summary>
+    public const string StorePutVector = "store.putVector";
+
+    /// <summary><c>store.search {index, vector, topK?}</c> → [{rowId, distance}], nearest first.</summary>
+    public const string StoreSearch = "store.search";
+
+    /// <summary><c>audit.query {pluginId?, limit?}</c> → [AuditEntry], oldest first.</summary>
+    public const string AuditQuery = "audit.query";
 }

@@ -61,6 +61,11 @@ internal static class ValueJson
         }
 
         var type = typeElement.GetString()!;
+        if (type is not ("i32" or "i64" or "f32" or "f64" or "string" or "bytes"))
+        {
+            throw new FormatException($"unknown value type '{type}' (use i32, i64, f32, f64, bytes or string)");
+        }
+
         try
         {
             return type switch
@@ -70,11 +75,10 @@ internal static class ValueJson
                 "f32" => PluginValue.F32(raw.ValueKind == JsonValueKind.String ? ParseSpecialFloat(raw.GetString()!) : raw.GetSingle()),
                 "f64" => PluginValue.F64(raw.ValueKind == JsonValueKind.String ? ParseSpecialDouble(raw.GetString()!) : raw.GetDouble()),
                 "string" => PluginValue.String(raw.GetString() ?? throw new FormatException("a string value must be a JSON string")),
-                "bytes" => PluginValue.Bytes(Convert.FromBase64String(raw.GetString() ?? throw new FormatException("a bytes value must be a base64 string"))),
-                _ => throw new FormatException($"unknown value type '{type}' (use i32, i64, f32, f64, bytes or string)"),
+                _ => PluginValue.Bytes(Convert.FromBase64String(raw.GetString() ?? throw new FormatException("a bytes value must be a base64 string"))),
             };
         }
-        catch (Exception ex) when (ex is InvalidOperationException or OverflowException)
+        catch (Exception ex) when (ex is InvalidOperationException or OverflowException or FormatException)
         {
             throw new FormatException($"'{raw.GetRawText()}' is not a valid {type}", ex);
         }
