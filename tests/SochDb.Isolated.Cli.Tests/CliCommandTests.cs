@@ -118,6 +118,9 @@ public sealed class CliCommandTests : IDisposable
         Assert.Contains("with MemoryLimitExceeded", stdout, StringComparison.Ordinal);
         Assert.Contains("replacement worker", stdout, StringComparison.Ordinal);
         Assert.Contains("1 worker crash(es)", stdout, StringComparison.Ordinal);
+        Assert.Contains("status -1 (denied)", stdout, StringComparison.Ordinal);
+        Assert.Contains("read(secrets) -> Denied", stdout, StringComparison.Ordinal);
+        Assert.Contains("read(customers) -> Allowed", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

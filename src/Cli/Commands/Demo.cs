@@ -22,8 +22,8 @@ internal static class Demo
         await output.WriteLineAsync($"SochDb.Isolated demo — supervisor pid {Environment.ProcessId}, examples from {examples}").ConfigureAwait(false);
         await output.WriteLineAsync().ConfigureAwait(false);
 
-        await output.WriteLineAsync("1. Load four plugins, each into its own worker process").ConfigureAwait(false);
-        foreach (var (id, folder) in new[] { ("scorer", "row-scorer"), ("mask", "text-transform"), ("runaway", "runaway"), ("bomb", "memory-bomb") })
+        await output.WriteLineAsync("1. Load five plugins, each into its own worker process").ConfigureAwait(false);
+        foreach (var (id, folder) in new[] { ("scorer", "row-scorer"), ("mask", "text-transform"), ("runaway", "runaway"), ("bomb", "memory-bomb"), ("lookup", "customer-lookup") })
         {
             var watch = Stopwatch.StartNew();
             var info = await supervisor.LoadFromManifestAsync(id, Path.Combine(examples, folder, "plugin.toml"), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -59,7 +59,22 @@ internal static class Demo
         await output.WriteLineAsync($"   scorer answers from a replacement worker (pid {replaced.WorkerPid}): {rescored.Values[0].AsF64()!.Value.ToString("F3", CultureInfo.InvariantCulture)}").ConfigureAwait(false);
 
         await output.WriteLineAsync().ConfigureAwait(false);
-        await output.WriteLineAsync("4. Statistics (measured in this run)").ConfigureAwait(false);
+        await output.WriteLineAsync("4. Host calls: checked against the manifest by the supervisor, and audited").ConfigureAwait(false);
+        await supervisor.WriteRowAsync("customers", 1, "Ada Lovelace <ada@example.com>"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        await supervisor.WriteRowAsync("secrets", 1, "launch codes"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        var row = await supervisor.InvokeAsync("lookup", "lookup", [PluginValue.I64(1)], cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync($"   lookup.lookup(1) read customers row 1 = {System.Text.Encoding.UTF8.GetString(row.Values[0].AsBytes()!.Value.Span)}  ({row.Receipt.HostCalls} host call)").ConfigureAwait(false);
+        var peek = await supervisor.InvokeAsync("lookup", "peek_secret", [PluginValue.I64(1)], cancellationToken).ConfigureAwait(false);
+        var status = peek.Values[0].AsI64();
+        await output.WriteLineAsync($"   lookup.peek_secret(1) tried table 'secrets': status {status} ({(status == -1 ? "denied" : "NOT denied")})").ConfigureAwait(false);
+        failures += status == -1 ? 0 : 1;
+        foreach (var record in supervisor.QueryAudit("lookup"))
+        {
+            await output.WriteLineAsync($"   audit #{record.Sequence}: {record.PluginId} call {record.CallId} {record.Function}({record.Target}) -> {record.Decision}, status {record.Status}, {record.BytesOut} bytes out{(record.Detail is null ? string.Empty : $" — {record.Detail}")}").ConfigureAwait(false);
+        }
+
+        await output.WriteLineAsync().ConfigureAwait(false);
+        await output.WriteLineAsync("5. Statistics (measured in this run)").ConfigureAwait(false);
         await output.WriteLineAsync($"   {"plugin",-8} {"calls",5} {"ok",4} {"failed",6} {"fuel",12} {"peak memory",12} {"restarts",8}").ConfigureAwait(false);
         foreach (var plugin in supervisor.ListPlugins())
         {
@@ -68,7 +83,7 @@ internal static class Demo
         }
 
         var r = supervisor.GetRuntimeStats();
-        await output.WriteLineAsync($"   runtime: {r.TotalInvocations} calls, {r.TotalFuelConsumed:N0} fuel, {r.Timeouts} timeout(s), {r.MemoryViolations} memory violation(s), {r.WorkerCrashes} worker crash(es), {r.WorkersStarted} workers started").ConfigureAwait(false);
+        await output.WriteLineAsync($"   runtime: {r.TotalInvocations} calls, {r.TotalFuelConsumed:N0} fuel, {r.Timeouts} timeout(s), {r.MemoryViolations} memory violation(s), {r.WorkerCrashes} worker crash(es), {r.WorkersStarted} workers started, {r.HostCalls} host calls, {r.CapabilityDenials} denied, {r.AuditRecords} audit records").ConfigureAwait(false);
         await output.WriteLineAsync(failures == 0 ? "\nEvery misbehaving plugin was stopped; the supervisor and the other plugins kept serving." : $"\n{failures} step(s) did not behave as expected.").ConfigureAwait(false);
         return failures == 0 ? ExitCodes.Success : ExitCodes.DemoFailed;
     }
