@@ -248,6 +248,96 @@ public sealed class HostFunctionTests : SupervisorTestBase
         Assert.True(slow.Cancelled, "the host work was not given the call's remaining time as its cancellation");
     }
 
+    [Fact]
+    public async Task WorkerKilledDuringHostWrite_LosesNoAuditRecordAndLeavesTheStoreConsistent()
+    {
+        var data = Directory.CreateTempSubdirectory("sochdb-kill-");
+        try
+        {
+            await using var inner = await SqliteHostContext.OpenAsync(Path.Combine(data.FullName, "store"), CancellationToken.None);
+            var gated = new GatedStore(inner);
+            var supervisor = CreateSupervisor(o => o.Audit = new AuditLogOptions { Directory = Path.Combine(data.FullName, "audit") }, gated);
+            var info = await supervisor.LoadAsync("p", Host, Manifest(Grants, resources: Roomy)).DefaultTimeout();
+            var call = supervisor.InvokeAsync("p", "put", [PluginValue.I64(5), PluginValue.Bytes("five"u8)]);
+            await gated.WriteEntered.Task.DefaultTimeout();
+            using (var worker = System.Diagnostics.Process.GetProcessById(info.WorkerPid!.Value))
+            {
+                worker.Kill();
+                await worker.WaitForExitAsync().DefaultTimeout();
+            }
+
+            await Assert.ThrowsAsync<WorkerCrashedException>(() => call).DefaultTimeout();
+            gated.Release.SetResult();
+            await gated.WriteFinished.Task.DefaultTimeout();
+
+            // Exactly one record for the write, on disk, and the store agrees with what it says. The router audits
+            // right after the store returns, so give it a moment.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (supervisor.QueryAudit("p").Count == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            var record = Assert.Single(supervisor.QueryAudit("p"));
+            Assert.Equal("write", record.Function);
+            var row = await inner.ReadAsync("items", 5, CancellationToken.None);
+            if (record.Status == HostStatus.Ok)
+            {
+                Assert.Equal("five"u8.ToArray(), row);
+            }
+            else
+            {
+                Assert.Null(row);
+            }
+
+            var lines = await File.ReadAllLinesAsync(Path.Combine(data.FullName, "audit", "audit.jsonl"));
+            Assert.Single(lines);
+            Assert.Contains("\"function\":\"write\"", lines[0], StringComparison.Ordinal);
+
+            // The plugin is replaced and keeps working.
+            var again = await supervisor.InvokeAsync("p", "get_raw", [PluginValue.I64(404)]).DefaultTimeout();
+            Assert.Equal(HostStatus.NotFound, again.Values[0].AsI64());
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Holds writes at a gate so a test can act while the supervisor is inside a host call.</summary>
+    private sealed class GatedStore(IHostContext inner) : IHostContext
+    {
+        public TaskCompletionSource WriteEntered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource WriteFinished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ValueTask<byte[]?> ReadAsync(string table, long rowId, CancellationToken cancellationToken) => inner.ReadAsync(table, rowId, cancellationToken);
+
+        public async ValueTask<bool> WriteAsync(string table, long rowId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            WriteEntered.TrySetResult();
+            try
+            {
+                await Release.Task;
+                return await inner.WriteAsync(table, rowId, data, CancellationToken.None);
+            }
+            finally
+            {
+                WriteFinished.TrySetResult();
+            }
+        }
+
+        public ValueTask<bool> DeleteAsync(string table, long rowId, CancellationToken cancellationToken) => inner.DeleteAsync(table, rowId, cancellationToken);
+
+        public ValueTask<IReadOnlyList<StoredRow>> ScanAsync(string table, long startRow, int limit, CancellationToken cancellationToken) => inner.ScanAsync(table, startRow, limit, cancellationToken);
+
+        public ValueTask PutVectorAsync(string index, long rowId, ReadOnlyMemory<float> vector, VectorMetric metric, CancellationToken cancellationToken) => inner.PutVectorAsync(index, rowId, vector, metric, cancellationToken);
+
+        public ValueTask<IReadOnlyList<VectorHit>> SearchAsync(string index, ReadOnlyMemory<float> query, int topK, CancellationToken cancellationToken) => inner.SearchAsync(index, query, topK, cancellationToken);
+    }
+
     /// <summary>A host context whose reads take their time, honouring cancellation.</summary>
     private sealed class SlowStore(TimeSpan delay) : IHostContext, IAsyncDisposable
     {
