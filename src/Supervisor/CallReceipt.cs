@@ -7,4 +7,7 @@ namespace SochDb.Isolated.Supervisor;
 /// <param name="HostCalls">The host functions the guest called.</param>
 /// <param name="Generation">The plugin generation that served the call.</param>
 /// <param name="RoundTrip">The time from sending the call to the worker to receiving its answer.</param>
-public sealed record CallReceipt(long FuelConsumed, TimeSpan Duration, long PeakMemoryBytes, long HostCalls, long Generation, TimeSpan RoundTrip);
+/// <param name="HostBytesIn">The bytes the guest passed to host functions.</param>
+/// <param name="HostBytesOut">The bytes host functions returned to the guest.</param>
+/// <param name="HostTime">The time the supervisor spent serving the call's host functions (inside <paramref name="Duration"/>).</param>
+public sealed record CallReceipt(long FuelConsumed, TimeSpan Duration, long PeakMemoryBytes, long HostCalls, long Generation, TimeSpan RoundTrip, long HostBytesIn = 0, long HostBytesOut = 0, TimeSpan HostTime = default);

@@ -671,7 +671,16 @@ public sealed class PluginSupervisor : IAsyncDisposable
 
             Interlocked.Increment(ref counters.SuccessfulCalls);
             var values = response.Results.Select(r => PluginValue.FromRaw(r.Type, r.Bits, r.Bytes)).ToArray();
-            var receipt = new CallReceipt(response.FuelConsumed, TimeSpan.FromMicroseconds(response.DurationUs), response.PeakMemoryBytes, hostCalls, generation.Number, roundTrip);
+            var receipt = new CallReceipt(
+                response.FuelConsumed,
+                TimeSpan.FromMicroseconds(response.DurationUs),
+                response.PeakMemoryBytes,
+                hostCalls,
+                generation.Number,
+                roundTrip,
+                Interlocked.Read(ref hostCall.BytesIn),
+                Interlocked.Read(ref hostCall.BytesOut),
+                TimeSpan.FromMicroseconds(Interlocked.Read(ref hostCall.HostMicroseconds)));
             return new InvokeResult(values, receipt);
         }
         catch (PluginException ex)

@@ -46,6 +46,11 @@ public sealed class HostFunctionTests : SupervisorTestBase
         Assert.Equal("row seven"u8.ToArray(), await store.ReadAsync("items", 7, CancellationToken.None));
         var get = await supervisor.InvokeAsync("p", "get", [PluginValue.I64(7)]).DefaultTimeout();
         Assert.Equal("row seven", Encoding.UTF8.GetString(get.Values[0].AsBytes()!.Value.Span));
+        Assert.Equal(9, put.Receipt.HostBytesIn);
+        Assert.Equal(0, put.Receipt.HostBytesOut);
+        Assert.Equal(9, get.Receipt.HostBytesOut);
+        Assert.True(get.Receipt.HostTime > TimeSpan.Zero);
+        Assert.True(get.Receipt.HostTime < get.Receipt.RoundTrip);
     }
 
     [Fact]

@@ -71,6 +71,9 @@ internal static class RunCommand
                         ["roundTripUs"] = (long)r.RoundTrip.TotalMicroseconds,
                         ["peakMemoryBytes"] = r.PeakMemoryBytes,
                         ["hostCalls"] = r.HostCalls,
+                        ["hostBytesIn"] = r.HostBytesIn,
+                        ["hostBytesOut"] = r.HostBytesOut,
+                        ["hostTimeUs"] = (long)r.HostTime.TotalMicroseconds,
                     },
                 };
                 await Console.Out.WriteLineAsync(output.ToJsonString(CliJson.Options)).ConfigureAwait(false);

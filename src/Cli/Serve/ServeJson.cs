@@ -67,13 +67,16 @@ internal static class ServeJson
 
     /// <summary>Writes a call's receipt.</summary>
     /// <param name="receipt">The receipt.</param>
-    /// <returns><c>{fuelConsumed, durationUs, peakMemoryBytes, hostCalls, generation, roundTripUs}</c>.</returns>
+    /// <returns><c>{fuelConsumed, durationUs, peakMemoryBytes, hostCalls, hostBytesIn, hostBytesOut, hostTimeUs, generation, roundTripUs}</c>.</returns>
     public static JsonObject Receipt(CallReceipt receipt) => new()
     {
         ["fuelConsumed"] = receipt.FuelConsumed,
         ["durationUs"] = WholeMicroseconds(receipt.Duration),
         ["peakMemoryBytes"] = receipt.PeakMemoryBytes,
         ["hostCalls"] = receipt.HostCalls,
+        ["hostBytesIn"] = receipt.HostBytesIn,
+        ["hostBytesOut"] = receipt.HostBytesOut,
+        ["hostTimeUs"] = WholeMicroseconds(receipt.HostTime),
         ["generation"] = receipt.Generation,
         ["roundTripUs"] = WholeMicroseconds(receipt.RoundTrip),
     };

@@ -29,6 +29,12 @@ internal sealed class HostCallContext : IDisposable
     /// <summary>The bytes returned to the guest so far.</summary>
     public long BytesOut;
 
+    /// <summary>The bytes the guest passed to host functions so far.</summary>
+    public long BytesIn;
+
+    /// <summary>The time spent in host functions so far, in microseconds.</summary>
+    public long HostMicroseconds;
+
     /// <summary>The rows scanned so far.</summary>
     public long RowsScanned;
 

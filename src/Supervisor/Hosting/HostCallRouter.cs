@@ -105,6 +105,14 @@ internal sealed class HostCallRouter
             Interlocked.Increment(ref totals.CapabilityDenials);
         }
 
+        var duration = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        var bytesIn = (request.Data?.Length ?? 0) + ((request.Vector?.Length ?? 0) * sizeof(float));
+        if (context is not null && request.CallId == context.CallId)
+        {
+            Interlocked.Add(ref context.BytesIn, bytesIn);
+            Interlocked.Add(ref context.HostMicroseconds, duration);
+        }
+
         var record = new AuditRecord
         {
             Timestamp = DateTimeOffset.UtcNow,
@@ -116,9 +124,9 @@ internal sealed class HostCallRouter
             Decision = outcome.Decision,
             Status = outcome.Status,
             RowsAffected = outcome.Rows,
-            BytesIn = (request.Data?.Length ?? 0) + ((request.Vector?.Length ?? 0) * sizeof(float)),
+            BytesIn = bytesIn,
             BytesOut = outcome.Data?.Length ?? 0,
-            DurationUs = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds,
+            DurationUs = duration,
             Detail = outcome.Detail,
         };
 
