@@ -12,7 +12,8 @@
 #         -I sdk/c -fuse-ld=<wasm-ld> -Wl,--no-entry -o plugin.wasm *.c
 #
 # No libc, no WASI, no --allow-undefined: a call to anything the module does not define or import from "sochdb" fails
-# the link. Exit codes: 0 built (or up to date), 1 a compile failed, 2 the toolchain is missing.
+# the link. Exit codes: 0 built (or up to date), 1 a compile failed, 2 something needs building and clang or wasm-ld
+# is missing.
 set -euo pipefail
 
 examples="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,14 +36,18 @@ find_tool() {
   return 1
 }
 
-clang="${CLANG:-$(find_tool clang clang-19 clang-18 clang-17 clang-16 clang-15 clang-14 || true)}"
-[ -n "$clang" ] && [ -x "$clang" ] || missing "clang"
-# Debian's clang-14 looks for wasm-ld-14, upstream clang for wasm-ld: name the linker explicitly either way.
-wasm_ld="${WASM_LD:-$(find_tool wasm-ld wasm-ld-19 wasm-ld-18 wasm-ld-17 wasm-ld-16 wasm-ld-15 wasm-ld-14 || true)}"
-[ -n "$wasm_ld" ] && [ -x "$wasm_ld" ] || missing "wasm-ld"
-
-flags=(--target=wasm32 -nostdlib -O2 -mbulk-memory -std=c11 -Wall -Wextra -Werror
-       -I "$sdk" "-fuse-ld=$wasm_ld" -Wl,--no-entry)
+# The toolchain is looked up only when something needs building, so up-to-date modules need no clang.
+flags=()
+find_toolchain() {
+  [ "${#flags[@]}" -gt 0 ] && return 0
+  clang="${CLANG:-$(find_tool clang clang-19 clang-18 clang-17 clang-16 clang-15 clang-14 || true)}"
+  [ -n "$clang" ] && [ -x "$clang" ] || missing "clang"
+  # Debian's clang-14 looks for wasm-ld-14, upstream clang for wasm-ld: name the linker explicitly either way.
+  wasm_ld="${WASM_LD:-$(find_tool wasm-ld wasm-ld-19 wasm-ld-18 wasm-ld-17 wasm-ld-16 wasm-ld-15 wasm-ld-14 || true)}"
+  [ -n "$wasm_ld" ] && [ -x "$wasm_ld" ] || missing "wasm-ld"
+  flags=(--target=wasm32 -nostdlib -O2 -mbulk-memory -std=c11 -Wall -Wextra -Werror
+         -I "$sdk" "-fuse-ld=$wasm_ld" -Wl,--no-entry)
+}
 
 if [ "$#" -gt 0 ]; then
   dirs=("$@")
@@ -72,6 +77,7 @@ for dir in "${dirs[@]}"; do
     fi
   fi
 
+  find_toolchain
   # Build beside the target and rename, so a concurrent reader never sees half a module.
   tmp="$(mktemp "$dir/.plugin.wasm.XXXXXX")"
   if ! "$clang" "${flags[@]}" -o "$tmp" "${sources[@]}"; then

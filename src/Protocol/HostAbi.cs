@@ -40,7 +40,13 @@ public static class HostAbi
     /// <summary><c>get_config(key_ptr, key_len) -&gt; i64</c>: a value from the manifest's <c>[config]</c>.</summary>
     public static readonly HostFunction GetConfig = new("get_config", ["i32", "i32"], ["i64"], ReturnsBuffer: true);
 
+    /// <summary>
+    /// <c>call_plugin(plugin_ptr, plugin_len, fn_ptr, fn_len, input_ptr, input_len) -&gt; i64</c>: calls another plugin's
+    /// <c>bytes -&gt; bytes</c> export in its own worker, under its own limits, within the caller's deadline.
+    /// </summary>
+    public static readonly HostFunction CallPlugin = new("call_plugin", ["i32", "i32", "i32", "i32", "i32", "i32"], ["i64"], ReturnsBuffer: true);
+
     /// <summary>Gets every host function, by import name.</summary>
     public static IReadOnlyDictionary<string, HostFunction> Functions { get; } =
-        new[] { Log, Read, Write, Delete, Scan, VectorSearch, EmitMetric, GetConfig }.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        new[] { Log, Read, Write, Delete, Scan, VectorSearch, EmitMetric, GetConfig, CallPlugin }.ToDictionary(f => f.Name, StringComparer.Ordinal);
 }

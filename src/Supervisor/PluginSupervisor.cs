@@ -518,7 +518,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
     {
         var module = compiler.Compile(pluginId, wasm.Span);
         ModuleCompiler.CheckManifest(pluginId, manifest, module);
-        var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals);
+        var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals, CallPluginAsync);
         var router = new HostCallRouter(pluginId, number, manifest, services);
         var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, router, cancellationToken).ConfigureAwait(false);
         return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router);
@@ -595,7 +595,20 @@ public sealed class PluginSupervisor : IAsyncDisposable
         return replacement;
     }
 
-    private async Task<InvokeResult> InvokeCoreAsync(PluginSlot slot, string function, IReadOnlyList<PluginValue> args, CancellationToken cancellationToken)
+    private async Task<byte[]> CallPluginAsync(string callee, string function, byte[] input, IReadOnlyList<string> chain, TimeSpan budget, CancellationToken cancellationToken)
+    {
+        var slot = GetSlot(callee);
+        if (!slot.Current.Manifest.Exports.Signatures.TryGetValue(function, out var signature)
+            || !signature.Params.SequenceEqual([PluginValueType.Bytes]) || !signature.Returns.SequenceEqual([PluginValueType.Bytes]))
+        {
+            throw new PluginException(ErrorKind.InvalidArguments, callee, $"'{callee}.{function}' is not declared bytes -> bytes in its manifest, so other plugins cannot call it");
+        }
+
+        var result = await InvokeCoreAsync(slot, function, [PluginValue.Bytes(input)], cancellationToken, chain, budget).ConfigureAwait(false);
+        return result.Values[0].AsBytes()!.Value.ToArray();
+    }
+
+    private async Task<InvokeResult> InvokeCoreAsync(PluginSlot slot, string function, IReadOnlyList<PluginValue> args, CancellationToken cancellationToken, IReadOnlyList<string>? chain = null, TimeSpan? budgetCap = null)
     {
         if (!await slot.Gate.EnterAsync(bypassBound: false, cancellationToken).ConfigureAwait(false))
         {
@@ -616,6 +629,13 @@ public sealed class PluginSupervisor : IAsyncDisposable
             Interlocked.Increment(ref totalInvocations);
             Interlocked.Increment(ref counters.TotalCalls);
             var resources = generation.Manifest.Resources;
+            var timeout = TimeSpan.FromMilliseconds(resources.TimeoutMs);
+            if (budgetCap is { } cap && cap < timeout)
+            {
+                // A callee never gets more time than its caller has left.
+                timeout = cap;
+            }
+
             var fuel = generation.Budget.ForNextCall(resources.FuelLimit);
             if (fuel <= 0)
             {
@@ -631,16 +651,16 @@ public sealed class PluginSupervisor : IAsyncDisposable
                 Function = function,
                 Args = [.. args.Select(a => new WireValue { Type = a.Type, Bits = a.RawBits, Bytes = a.RawBytes })],
                 Fuel = fuel,
-                TimeoutMs = resources.TimeoutMs,
+                TimeoutMs = Math.Max(1, (long)timeout.TotalMilliseconds),
             };
 
             slot.Executing = true;
             var sent = Stopwatch.GetTimestamp();
             InvokeResponse response;
-            var hostCall = generation.Router.BeginCall(callId, TimeSpan.FromMilliseconds(resources.TimeoutMs));
+            var hostCall = generation.Router.BeginCall(callId, timeout, chain);
             try
             {
-                response = await worker.InvokeAsync(request, TimeSpan.FromMilliseconds(resources.TimeoutMs) + options.CallGrace).ConfigureAwait(false);
+                response = await worker.InvokeAsync(request, timeout + options.CallGrace).ConfigureAwait(false);
             }
             catch (PluginTimeoutException)
             {

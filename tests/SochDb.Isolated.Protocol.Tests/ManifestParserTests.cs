@@ -539,7 +539,7 @@ public sealed class ManifestParserTests
     {
         var result = ManifestParser.Parse(WithMinimal("[capabilities]\ncan_call_plugin = [\"good-one_2\", \"bad/one\"]"));
 
-        var diagnostic = AssertSingleError(result, "invalid plugin name 'bad/one' in can_call_plugin");
+        var diagnostic = AssertSingleError(result, "invalid plugin id 'bad/one' in can_call_plugin");
         AssertPosition(diagnostic, 5, 34);
     }
 

@@ -229,11 +229,12 @@ internal static class ManifestValidator
             }
         }
 
+        // can_call_plugin names plugin ids (what a host loads a plugin under), exactly: no patterns.
         foreach (var plugin in draft.GetList("capabilities.can_call_plugin"))
         {
-            if (!IsValidPluginName(plugin.Value))
+            if (plugin.Value.Length is 0 or > 128 || !plugin.Value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
             {
-                diagnostics.Add(plugin.Position, $"invalid plugin name '{plugin.Value}' in can_call_plugin: use letters, digits, '-' and '_'");
+                diagnostics.Add(plugin.Position, $"invalid plugin id '{plugin.Value}' in can_call_plugin: use 1 to 128 ASCII letters, digits, '-', '_' or '.' (ids are matched exactly)");
             }
         }
     }

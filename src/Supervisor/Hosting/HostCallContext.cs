@@ -11,11 +11,20 @@ internal sealed class HostCallContext : IDisposable
     /// <summary>Initializes a new instance of the <see cref="HostCallContext"/> class.</summary>
     /// <param name="callId">The call id (0 while loading).</param>
     /// <param name="budget">The call's wall-clock budget; host work is cancelled when it runs out.</param>
-    public HostCallContext(long callId, TimeSpan budget)
+    /// <param name="chain">The plugins on the call path, outermost first, ending with this call's plugin.</param>
+    public HostCallContext(long callId, TimeSpan budget, IReadOnlyList<string> chain)
     {
         CallId = callId;
+        Chain = chain;
         deadline = new CancellationTokenSource(budget);
+        Expires = DateTimeOffset.UtcNow + budget;
     }
+
+    /// <summary>Gets the plugins on the call path, outermost first: <c>call_plugin</c> refuses to call any of them again.</summary>
+    public IReadOnlyList<string> Chain { get; }
+
+    /// <summary>Gets when the call's budget runs out.</summary>
+    public DateTimeOffset Expires { get; }
 
     /// <summary>Gets the call id.</summary>
     public long CallId { get; }

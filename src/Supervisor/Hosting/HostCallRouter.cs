@@ -21,6 +21,9 @@ internal sealed class HostCallRouter
     private const int MaxTopK = 10_000;
     private const int MaxVectorDims = 65_536;
 
+    /// <summary>The longest plugin-to-plugin call path, the outermost caller included.</summary>
+    internal const int MaxCallDepth = 8;
+
     private readonly string pluginId;
     private readonly long generation;
     private readonly PluginManifest manifest;
@@ -56,9 +59,10 @@ internal sealed class HostCallRouter
     /// <param name="callId">The call id (0 while loading).</param>
     /// <param name="budget">The call's wall-clock budget.</param>
     /// <returns>The context, which counts the call's host calls.</returns>
-    public HostCallContext BeginCall(long callId, TimeSpan budget)
+    /// <param name="chain">The plugins on the call path, outermost first; <see langword="null"/> for a call from the application.</param>
+    public HostCallContext BeginCall(long callId, TimeSpan budget, IReadOnlyList<string>? chain = null)
     {
-        var context = new HostCallContext(callId, budget);
+        var context = new HostCallContext(callId, budget, [.. chain ?? [], pluginId]);
         Interlocked.Exchange(ref current, context)?.Dispose();
         return context;
     }
@@ -289,8 +293,60 @@ internal sealed class HostCallRouter
                     ? Outcome.Ok(HostEncoding.Config(value), rows: 1)
                     : Outcome.NotFound($"no config key '{request.Target}'");
 
+            case "call_plugin":
+                return await CallPluginAsync(request, context, cancellationToken).ConfigureAwait(false);
+
             default:
                 return new Outcome(AuditDecision.UnknownFunction, HostStatus.NotFound, $"no host function named '{Truncate(request.Function, 64)}'");
+        }
+    }
+
+    private async Task<Outcome> CallPluginAsync(HostCallRequest request, HostCallContext context, CancellationToken cancellationToken)
+    {
+        var callee = request.Target;
+        if (string.IsNullOrEmpty(callee) || string.IsNullOrEmpty(request.Name))
+        {
+            return Outcome.Invalid("call_plugin needs a plugin id and a function name");
+        }
+
+        if (!manifest.Capabilities.CanCallPlugin.Contains(callee, StringComparer.Ordinal))
+        {
+            return Outcome.Denied($"the manifest does not grant can_call_plugin for '{Truncate(callee, 128)}'");
+        }
+
+        // A plugin runs one call at a time: calling back into any plugin already on the path would wait for itself.
+        if (context.Chain.Contains(callee, StringComparer.Ordinal))
+        {
+            return Outcome.Limit($"call cycle refused: {string.Join(" -> ", context.Chain)} -> {callee}");
+        }
+
+        if (context.Chain.Count >= MaxCallDepth)
+        {
+            return Outcome.Limit($"call depth limit of {MaxCallDepth} reached: {string.Join(" -> ", context.Chain)} -> {callee}");
+        }
+
+        var remaining = context.Expires - DateTimeOffset.UtcNow;
+        if (remaining <= TimeSpan.Zero)
+        {
+            return new Outcome(AuditDecision.Failed, HostStatus.Timeout, "the caller's deadline had passed");
+        }
+
+        try
+        {
+            var output = await services.CallPlugin(callee, request.Name, request.Data ?? [], context.Chain, remaining, cancellationToken).ConfigureAwait(false);
+            return Outcome.Ok(output, rows: 1);
+        }
+        catch (PluginException ex) when (ex.Kind == Protocol.ErrorKind.PluginNotFound)
+        {
+            return Outcome.NotFound($"no plugin '{Truncate(callee, 128)}' is loaded");
+        }
+        catch (PluginException ex) when (ex.Kind == Protocol.ErrorKind.Timeout && cancellationToken.IsCancellationRequested)
+        {
+            return new Outcome(AuditDecision.Failed, HostStatus.Timeout, $"the callee ran past the caller's deadline: {ex.Message}");
+        }
+        catch (PluginException ex)
+        {
+            return new Outcome(AuditDecision.Failed, ex.Kind is Protocol.ErrorKind.InvalidArguments or Protocol.ErrorKind.FunctionNotFound ? HostStatus.InvalidArguments : HostStatus.HostError, $"{ex.Kind}: {ex.Message}");
         }
     }
 
