@@ -80,7 +80,7 @@ extern "C" {
  * memory; the supervisor checks every call against the manifest's [capabilities] and audits it.
  *
  * A module that imports any of these must export its memory as "memory" (wasm-ld does so by default); one that
- * imports read, scan, vector_search or get_config must also export soch_alloc (SOCH_DEFINE_ALLOCATOR does). Only the
+ * imports read, scan, vector_search, get_config or call_plugin must also export soch_alloc (SOCH_DEFINE_ALLOCATOR does). Only the
  * imports a plugin actually calls end up in its module, so declaring them all here costs nothing.
  * ---------------------------------------------------------------------------------------------------------------- */
 
@@ -108,6 +108,12 @@ SOCH_IMPORT(emit_metric) int32_t soch_host_emit_metric(int32_t kind, int32_t nam
 
 /* get_config(key_ptr, key_len): (i32, i32) -> i64. Always allowed. Buffer: the [config] value (see soch_config_*). */
 SOCH_IMPORT(get_config) int64_t soch_host_get_config(int32_t key_ptr, int32_t key_len);
+
+/* call_plugin(plugin_ptr, plugin_len, fn_ptr, fn_len, input_ptr, input_len): (i32, i32, i32, i32, i32, i32) -> i64.
+ * can_call_plugin (exact plugin ids). Runs another plugin's bytes -> bytes export in its own worker, within this
+ * call's remaining time. Buffer: the callee's output. A call back into a plugin on the call path is SOCH_LIMIT_EXCEEDED;
+ * a callee that traps or crashes is SOCH_HOST_ERROR; one that is not loaded is SOCH_NOT_FOUND. */
+SOCH_IMPORT(call_plugin) int64_t soch_host_call_plugin(int32_t plugin_ptr, int32_t plugin_len, int32_t fn_ptr, int32_t fn_len, int32_t input_ptr, int32_t input_len);
 
 /* ------------------------------------------------------------------------------------------------------------------
  * Pointers and packed buffers
@@ -352,6 +358,12 @@ static inline int32_t soch_emit_metric(int32_t kind, const char *name, double va
 static inline int64_t soch_get_config(const char *key)
 {
     return soch_host_get_config(soch_ptr(key), (int32_t)soch_strlen(key));
+}
+
+static inline int64_t soch_call_plugin(const char *plugin, const char *function, const void *input, uint32_t len)
+{
+    return soch_host_call_plugin(soch_ptr(plugin), (int32_t)soch_strlen(plugin), soch_ptr(function), (int32_t)soch_strlen(function),
+                                 soch_ptr(input), (int32_t)len);
 }
 
 /*

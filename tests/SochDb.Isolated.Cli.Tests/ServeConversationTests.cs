@@ -130,7 +130,7 @@ public sealed class ServeConversationTests : IAsyncLifetime
         var add = (await Client.CallResultAsync("plugin.invoke", Invoke("basic", "add", Value("i32", 40), Value("i32", 2))))!.AsObject();
         Assert.Equal("""[{"type":"i32","value":42}]""", add["results"]!.ToJsonString());
         var receipt = add["receipt"]!.AsObject();
-        Assert.Equal(["fuelConsumed", "durationUs", "peakMemoryBytes", "hostCalls", "generation", "roundTripUs"], receipt.Select(p => p.Key));
+        Assert.Equal(["fuelConsumed", "durationUs", "peakMemoryBytes", "hostCalls", "generation", "roundTripUs", "hostBytesIn", "hostBytesOut", "hostTimeUs"], receipt.Select(p => p.Key));
         Assert.True((long)receipt["fuelConsumed"]! > 0);
         Assert.True((long)receipt["durationUs"]! >= 0);
         Assert.Equal(65536, (long)receipt["peakMemoryBytes"]!);

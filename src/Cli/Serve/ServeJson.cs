@@ -67,18 +67,18 @@ internal static class ServeJson
 
     /// <summary>Writes a call's receipt.</summary>
     /// <param name="receipt">The receipt.</param>
-    /// <returns><c>{fuelConsumed, durationUs, peakMemoryBytes, hostCalls, hostBytesIn, hostBytesOut, hostTimeUs, generation, roundTripUs}</c>.</returns>
+    /// <returns><c>{fuelConsumed, durationUs, peakMemoryBytes, hostCalls, generation, roundTripUs, hostBytesIn, hostBytesOut, hostTimeUs}</c>, in the record's order.</returns>
     public static JsonObject Receipt(CallReceipt receipt) => new()
     {
         ["fuelConsumed"] = receipt.FuelConsumed,
         ["durationUs"] = WholeMicroseconds(receipt.Duration),
         ["peakMemoryBytes"] = receipt.PeakMemoryBytes,
         ["hostCalls"] = receipt.HostCalls,
+        ["generation"] = receipt.Generation,
+        ["roundTripUs"] = WholeMicroseconds(receipt.RoundTrip),
         ["hostBytesIn"] = receipt.HostBytesIn,
         ["hostBytesOut"] = receipt.HostBytesOut,
         ["hostTimeUs"] = WholeMicroseconds(receipt.HostTime),
-        ["generation"] = receipt.Generation,
-        ["roundTripUs"] = WholeMicroseconds(receipt.RoundTrip),
     };
 
     /// <summary>Writes a plugin's statistics.</summary>
