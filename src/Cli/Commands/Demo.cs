@@ -73,6 +73,8 @@ internal static class Demo
             await output.WriteLineAsync($"   audit #{record.Sequence}: {record.PluginId} call {record.CallId} {record.Function}({record.Target}) -> {record.Decision}, status {record.Status}, {record.BytesOut} bytes out{(record.Detail is null ? string.Empty : $" — {record.Detail}")}").ConfigureAwait(false);
         }
 
+        await RerankAsync(output, supervisor, examples, cancellationToken).ConfigureAwait(false);
+
         await output.WriteLineAsync().ConfigureAwait(false);
         await output.WriteLineAsync("5. Statistics (measured in this run)").ConfigureAwait(false);
         await output.WriteLineAsync($"   {"plugin",-8} {"calls",5} {"ok",4} {"failed",6} {"fuel",12} {"peak memory",12} {"restarts",8}").ConfigureAwait(false);
@@ -86,6 +88,46 @@ internal static class Demo
         await output.WriteLineAsync($"   runtime: {r.TotalInvocations} calls, {r.TotalFuelConsumed:N0} fuel, {r.Timeouts} timeout(s), {r.MemoryViolations} memory violation(s), {r.WorkerCrashes} worker crash(es), {r.WorkersStarted} workers started, {r.HostCalls} host calls, {r.CapabilityDenials} denied, {r.AuditRecords} audit records").ConfigureAwait(false);
         await output.WriteLineAsync(failures == 0 ? "\nEvery misbehaving plugin was stopped; the supervisor and the other plugins kept serving." : $"\n{failures} step(s) did not behave as expected.").ConfigureAwait(false);
         return failures == 0 ? ExitCodes.Success : ExitCodes.DemoFailed;
+    }
+
+    /// <summary>Runs the C re-ranker (built from examples/c-reranker with clang) over a small vector index, if it was built.</summary>
+    private static async Task RerankAsync(TextWriter output, PluginSupervisor supervisor, string examples, CancellationToken cancellationToken)
+    {
+        var manifest = Path.Combine(examples, "c-reranker", "plugin.toml");
+        if (!File.Exists(Path.Combine(examples, "c-reranker", "plugin.wasm")))
+        {
+            await output.WriteLineAsync("   (the C re-ranker is not built: run examples/build-c.sh, which needs clang and lld, to see it here)").ConfigureAwait(false);
+            return;
+        }
+
+        await supervisor.LoadFromManifestAsync("rerank", manifest, cancellationToken: cancellationToken).ConfigureAwait(false);
+        (long Row, float[] Vector, string Text)[] docs =
+        [
+            (1, [1f, 0f, 0f], "a guide to B-trees"),
+            (2, [0.9f, 0.1f, 0f], "running wasm plugins safely"),
+            (3, [0.7f, 0.3f, 0f], "wasm fuel and epochs"),
+            (4, [0f, 1f, 0f], "gardening"),
+        ];
+        foreach (var (row, vector, text) in docs)
+        {
+            await supervisor.PutVectorAsync("docs", row, vector, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await supervisor.WriteRowAsync("docs", row, System.Text.Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
+        }
+
+        var query = new byte[12];
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(query, 1f);
+        var result = await supervisor.InvokeAsync("rerank", "rerank", [PluginValue.Bytes(query), PluginValue.I32(3)], cancellationToken).ConfigureAwait(false);
+        var bytes = result.Values[0].AsBytes()!.Value.Span;
+        var ranked = new List<string>();
+        for (var i = 0; i + 12 <= bytes.Length; i += 12)
+        {
+            var row = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes[i..]);
+            var score = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes[(i + 8)..]);
+            ranked.Add($"row {row} ({docs.Single(d => d.Row == row).Text}, {score.ToString("F2", CultureInfo.InvariantCulture)})");
+        }
+
+        await output.WriteLineAsync($"   C re-ranker (clang → wasm32): vector_search + read per hit + keyword boost from [config], {result.Receipt.HostCalls} host calls:").ConfigureAwait(false);
+        await output.WriteLineAsync($"     {string.Join(" > ", ranked)}").ConfigureAwait(false);
     }
 
     private static string Receipt(CallReceipt receipt)
