@@ -64,4 +64,7 @@ public enum ErrorKind
 
     /// <summary>The worker broke the protocol: failed handshake, bad message or version mismatch.</summary>
     ProtocolError = 19,
+
+    /// <summary>A table hook refused the write, or failed while its manifest says <c>failure = "closed"</c>.</summary>
+    WriteRejected = 20,
 }

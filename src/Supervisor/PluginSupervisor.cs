@@ -393,16 +393,32 @@ public sealed class PluginSupervisor : IAsyncDisposable
     /// <param name="data">The row's bytes.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns><see langword="true"/> when a row was replaced.</returns>
+    /// <exception cref="PluginException">Kind <see cref="ErrorKind.WriteRejected"/>: a before-hook refused the row, or failed (fail-closed).</exception>
+    /// <remarks>Matching before-hooks run first, in load order, each seeing the row the previous one returned; after-hooks run once the row is stored.</remarks>
     public async Task<bool> WriteRowAsync(string table, long rowId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-        => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).WriteAsync(table, rowId, data, cancellationToken).ConfigureAwait(false);
+    {
+        var outcome = await WriteThroughHooksAsync(table, rowId, data.ToArray(), null, [], null, cancellationToken).ConfigureAwait(false);
+        return outcome.Status == HostStatus.Ok
+            ? outcome.Detail == "update"
+            : throw new PluginException(ErrorKind.WriteRejected, outcome.RejectedBy, $"the write to {table}/{rowId} was rejected: {outcome.Detail}");
+    }
 
     /// <summary>Deletes a row from the store.</summary>
     /// <param name="table">The table.</param>
     /// <param name="rowId">The row id.</param>
     /// <param name="cancellationToken">Cancels the delete.</param>
     /// <returns><see langword="true"/> when a row was deleted.</returns>
+    /// <exception cref="PluginException">Kind <see cref="ErrorKind.WriteRejected"/>: a before-delete hook refused, or failed (fail-closed).</exception>
     public async Task<bool> DeleteRowAsync(string table, long rowId, CancellationToken cancellationToken = default)
-        => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).DeleteAsync(table, rowId, cancellationToken).ConfigureAwait(false);
+    {
+        var outcome = await WriteThroughHooksAsync(table, rowId, null, null, [], null, cancellationToken).ConfigureAwait(false);
+        return outcome.Status switch
+        {
+            HostStatus.Ok => true,
+            HostStatus.NotFound => false,
+            _ => throw new PluginException(ErrorKind.WriteRejected, outcome.RejectedBy, $"the delete of {table}/{rowId} was rejected: {outcome.Detail}"),
+        };
+    }
 
     /// <summary>Inserts or replaces a row's vector in an index (created on first use).</summary>
     /// <param name="index">The index.</param>
@@ -518,7 +534,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
     {
         var module = compiler.Compile(pluginId, wasm.Span);
         ModuleCompiler.CheckManifest(pluginId, manifest, module);
-        var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals, CallPluginAsync);
+        var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals, CallPluginAsync, WriteThroughHooksAsync);
         var router = new HostCallRouter(pluginId, number, manifest, services);
         var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, router, cancellationToken).ConfigureAwait(false);
         return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router);
@@ -533,7 +549,18 @@ public sealed class PluginSupervisor : IAsyncDisposable
             PluginId = pluginId,
             Artifact = module.Artifact,
             MemoryLimitBytes = manifest.Resources.MemoryLimitBytes,
-            Signatures = [.. manifest.Exports.Signatures.Select(s => new FunctionSignatureDto { Function = s.Key, Params = [.. s.Value.Params], Returns = [.. s.Value.Returns] })],
+            Signatures =
+            [
+                .. manifest.Exports.Signatures.Select(s => new FunctionSignatureDto { Function = s.Key, Params = [.. s.Value.Params], Returns = [.. s.Value.Returns] }),
+
+                // Hooks have one fixed signature: (table: string, row_id: i64, row: bytes) -> i64 status or packed row.
+                .. manifest.Hooks.All.Distinct(StringComparer.Ordinal).Select(h => new FunctionSignatureDto
+                {
+                    Function = h,
+                    Params = [PluginValueType.String, PluginValueType.I64, PluginValueType.Bytes],
+                    Returns = [PluginValueType.I64],
+                }),
+            ],
             InitFuel = options.InitFuel,
             InitTimeoutMs = (long)options.InitTimeout.TotalMilliseconds,
         };
@@ -595,6 +622,108 @@ public sealed class PluginSupervisor : IAsyncDisposable
         return replacement;
     }
 
+    /// <summary>The longest chain of hooks firing hooks (a hook's write firing another plugin's hook, and so on).</summary>
+    private const int MaxHookDepth = 4;
+
+    private async Task<WriteOutcome> WriteThroughHooksAsync(string table, long rowId, byte[]? data, string? origin, IReadOnlyList<string> chain, TimeSpan? budget, CancellationToken cancellationToken)
+    {
+        var db = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        var existing = await db.ReadAsync(table, rowId, cancellationToken).ConfigureAwait(false);
+        if (data is null && existing is null)
+        {
+            return new WriteOutcome(HostStatus.NotFound, $"no row {rowId}");
+        }
+
+        // Which hooks fire: insert, update or delete, on plugins watching the table — never the writer's own.
+        Func<TableHooks, IReadOnlyList<string>> before = data is null ? h => h.BeforeDelete : existing is null ? h => h.BeforeInsert : h => h.BeforeUpdate;
+        Func<TableHooks, IReadOnlyList<string>> after = data is null ? h => h.AfterDelete : existing is null ? h => h.AfterInsert : h => h.AfterUpdate;
+        PluginSlot[] watchers;
+        lock (sync)
+        {
+            watchers = [.. slots.Values
+                .Where(s => s.Id != origin && !s.Terminated)
+                .Where(s => CapabilityMatcher.Matches(s.Current.Manifest.Hooks.Tables ?? s.Current.Manifest.Capabilities.CanReadTable, table))
+                .OrderBy(s => s.LoadSequence)];
+        }
+
+        var row = data ?? existing!;
+        foreach (var slot in watchers)
+        {
+            var hooks = slot.Current.Manifest.Hooks;
+            foreach (var hook in before(hooks))
+            {
+                var verdict = await RunHookAsync(slot, hook, table, rowId, row, chain, budget, cancellationToken).ConfigureAwait(false);
+                if (verdict.Replacement is { } replacement && data is not null)
+                {
+                    row = replacement;
+                }
+                else if (verdict.Failure is { } failure && !(hooks.FailOpen && verdict.HookFailed))
+                {
+                    return failure;
+                }
+            }
+        }
+
+        if (data is null)
+        {
+            await db.DeleteAsync(table, rowId, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await db.WriteAsync(table, rowId, row, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var slot in watchers)
+        {
+            foreach (var hook in after(slot.Current.Manifest.Hooks))
+            {
+                // The row is committed: an after-hook can no longer stop it, only be logged when it fails.
+                await RunHookAsync(slot, hook, table, rowId, row, chain, budget, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return new WriteOutcome(HostStatus.Ok, existing is null ? "insert" : "update");
+    }
+
+    private async Task<HookVerdict> RunHookAsync(PluginSlot slot, string hook, string table, long rowId, byte[] row, IReadOnlyList<string> chain, TimeSpan? budget, CancellationToken cancellationToken)
+    {
+        if (chain.Contains(slot.Id, StringComparer.Ordinal))
+        {
+            return HookVerdict.Failed(new WriteOutcome(HostStatus.LimitExceeded, $"hook {slot.Id}.{hook} cannot run: {slot.Id} is already on the call path ({string.Join(" -> ", chain)})", slot.Id));
+        }
+
+        if (chain.Count >= MaxHookDepth)
+        {
+            return HookVerdict.Failed(new WriteOutcome(HostStatus.LimitExceeded, $"hook depth limit of {MaxHookDepth} reached ({string.Join(" -> ", chain)})", slot.Id));
+        }
+
+        try
+        {
+            var result = await InvokeCoreAsync(slot, hook, [PluginValue.String(table), PluginValue.I64(rowId), PluginValue.Bytes(row)], cancellationToken, chain, budget, statusOrBuffer: true).ConfigureAwait(false);
+            var value = result.Values[0];
+            if (value.AsBytes() is { } replacement)
+            {
+                return new HookVerdict(replacement.ToArray(), null, false);
+            }
+
+            var status = value.AsI64() ?? 0;
+            return status == 0
+                ? new HookVerdict(null, null, false)
+                : new HookVerdict(null, new WriteOutcome(status is >= HostStatus.Timeout and < 0 ? (int)status : HostStatus.Denied, $"hook {slot.Id}.{hook} refused the row (status {status})", slot.Id), false);
+        }
+        catch (PluginException ex)
+        {
+            SupervisorLog.HookFailed(logger, slot.Id, hook, table, ex.Kind.ToString(), ex.Message);
+            return HookVerdict.Failed(new WriteOutcome(HostStatus.HostError, $"hook {slot.Id}.{hook} failed: {ex.Kind}: {ex.Message}", slot.Id));
+        }
+    }
+
+    /// <summary>What one hook decided: a replacement row, a refusal, or nothing (continue).</summary>
+    private sealed record HookVerdict(byte[]? Replacement, WriteOutcome? Failure, bool HookFailed)
+    {
+        public static HookVerdict Failed(WriteOutcome failure) => new(null, failure, true);
+    }
+
     private async Task<byte[]> CallPluginAsync(string callee, string function, byte[] input, IReadOnlyList<string> chain, TimeSpan budget, CancellationToken cancellationToken)
     {
         var slot = GetSlot(callee);
@@ -608,7 +737,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
         return result.Values[0].AsBytes()!.Value.ToArray();
     }
 
-    private async Task<InvokeResult> InvokeCoreAsync(PluginSlot slot, string function, IReadOnlyList<PluginValue> args, CancellationToken cancellationToken, IReadOnlyList<string>? chain = null, TimeSpan? budgetCap = null)
+    private async Task<InvokeResult> InvokeCoreAsync(PluginSlot slot, string function, IReadOnlyList<PluginValue> args, CancellationToken cancellationToken, IReadOnlyList<string>? chain = null, TimeSpan? budgetCap = null, bool statusOrBuffer = false)
     {
         if (!await slot.Gate.EnterAsync(bypassBound: false, cancellationToken).ConfigureAwait(false))
         {
@@ -652,6 +781,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
                 Args = [.. args.Select(a => new WireValue { Type = a.Type, Bits = a.RawBits, Bytes = a.RawBytes })],
                 Fuel = fuel,
                 TimeoutMs = Math.Max(1, (long)timeout.TotalMilliseconds),
+                StatusOrBuffer = statusOrBuffer,
             };
 
             slot.Executing = true;

@@ -121,6 +121,7 @@ public sealed class CliCommandTests : IDisposable
         Assert.Contains("status -1 (denied)", stdout, StringComparison.Ordinal);
         Assert.Contains("read(secrets) -> Denied", stdout, StringComparison.Ordinal);
         Assert.Contains("read(customers) -> Allowed", stdout, StringComparison.Ordinal);
+        Assert.Contains("hook stored \"Ada Lovelace <a**@example.com>\"", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,8 +22,8 @@ internal static class Demo
         await output.WriteLineAsync($"SochDb.Isolated demo — supervisor pid {Environment.ProcessId}, examples from {examples}").ConfigureAwait(false);
         await output.WriteLineAsync().ConfigureAwait(false);
 
-        await output.WriteLineAsync("1. Load five plugins, each into its own worker process").ConfigureAwait(false);
-        foreach (var (id, folder) in new[] { ("scorer", "row-scorer"), ("mask", "text-transform"), ("runaway", "runaway"), ("bomb", "memory-bomb"), ("lookup", "customer-lookup") })
+        await output.WriteLineAsync("1. Load six plugins, each into its own worker process").ConfigureAwait(false);
+        foreach (var (id, folder) in new[] { ("scorer", "row-scorer"), ("mask", "text-transform"), ("runaway", "runaway"), ("bomb", "memory-bomb"), ("lookup", "customer-lookup"), ("pii", "pii-hook") })
         {
             var watch = Stopwatch.StartNew();
             var info = await supervisor.LoadFromManifestAsync(id, Path.Combine(examples, folder, "plugin.toml"), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -61,6 +61,8 @@ internal static class Demo
         await output.WriteLineAsync().ConfigureAwait(false);
         await output.WriteLineAsync("4. Host calls: checked against the manifest by the supervisor, and audited").ConfigureAwait(false);
         await supervisor.WriteRowAsync("customers", 1, "Ada Lovelace <ada@example.com>"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        var stored = await supervisor.ReadRowAsync("customers", 1, cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync($"   the application wrote customers row 1 = \"Ada Lovelace <ada@example.com>\"; the pii before_insert hook stored \"{System.Text.Encoding.UTF8.GetString(stored!)}\"").ConfigureAwait(false);
         await supervisor.WriteRowAsync("secrets", 1, "launch codes"u8.ToArray(), cancellationToken).ConfigureAwait(false);
         var row = await supervisor.InvokeAsync("lookup", "lookup", [PluginValue.I64(1)], cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync($"   lookup.lookup(1) read customers row 1 = {System.Text.Encoding.UTF8.GetString(row.Values[0].AsBytes()!.Value.Span)}  ({row.Receipt.HostCalls} host call)").ConfigureAwait(false);

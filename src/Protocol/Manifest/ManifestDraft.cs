@@ -22,6 +22,9 @@ internal sealed class ManifestDraft
     /// <summary>Gets the boolean keys of <c>[capabilities]</c>, by key.</summary>
     public Dictionary<string, bool> Flags { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Gets or sets the <c>[hooks] failure</c> value, if written.</summary>
+    public Located<string>? HookFailure { get; set; }
+
     /// <summary>Gets the integer keys of <c>[resources]</c>, by key.</summary>
     public Dictionary<string, Located<long>> Resources { get; } = new(StringComparer.Ordinal);
 

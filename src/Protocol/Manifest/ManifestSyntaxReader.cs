@@ -19,6 +19,9 @@ internal sealed class ManifestSyntaxReader
     internal static readonly string[] HookKeys =
         ["before_insert", "after_insert", "before_update", "after_update", "before_delete", "after_delete"];
 
+    /// <summary>Every key of <c>[hooks]</c>: the hook lists, the <c>tables</c> they watch and the <c>failure</c> policy.</summary>
+    private static readonly string[] HookSectionKeys = [.. HookKeys, "tables", "failure"];
+
     /// <summary>The keys of <c>[plugin]</c>; all take strings.</summary>
     private static readonly string[] PluginKeys =
         ["name", "version", "description", "author", "license", "homepage", "repository", "min_kernel_version", "wasm"];
@@ -287,7 +290,16 @@ internal sealed class ManifestSyntaxReader
     /// <param name="value">The value.</param>
     private void ReadHook(List<KeySegment> path, ValueSyntax value)
     {
-        if (TryGetFlatKey(path, HookKeys, out var key) && ReadStringList(path, value) is { } list)
+        if (!TryGetFlatKey(path, HookSectionKeys, out var key))
+        {
+            return;
+        }
+
+        if (key == "failure")
+        {
+            draft.HookFailure = ReadString(path, value);
+        }
+        else if (ReadStringList(path, value) is { } list)
         {
             draft.StringLists["hooks." + key] = list;
         }

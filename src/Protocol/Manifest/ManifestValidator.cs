@@ -70,6 +70,8 @@ internal static class ManifestValidator
                 AfterUpdate = Values(draft.GetList("hooks.after_update")),
                 BeforeDelete = Values(draft.GetList("hooks.before_delete")),
                 AfterDelete = Values(draft.GetList("hooks.after_delete")),
+                Tables = draft.StringLists.ContainsKey("hooks.tables") ? Values(draft.GetList("hooks.tables")) : null,
+                FailOpen = draft.HookFailure?.Value == "open",
             },
             Config = config,
             ConfigSchema = schema,
@@ -199,6 +201,19 @@ internal static class ManifestValidator
                 {
                     diagnostics.Add(function.Position, $"hook function '{function.Value}' in {hook} is not in [exports] functions");
                 }
+            }
+        }
+
+        if (draft.HookFailure is { } failure && failure.Value is not ("closed" or "open"))
+        {
+            diagnostics.Add(failure.Position, $"failure = \"{failure.Value}\" in [hooks] is not allowed: use \"closed\" (a failing hook aborts the write) or \"open\" (it is skipped)");
+        }
+
+        foreach (var table in draft.GetList("hooks.tables"))
+        {
+            if (table.Value.Length == 0)
+            {
+                diagnostics.Add(table.Position, "empty table pattern in [hooks] tables");
             }
         }
 

@@ -31,4 +31,13 @@ public sealed class InvokeRequest
     [DataMember(Name = "timeoutMs")]
     [JsonPropertyName("timeoutMs")]
     public long TimeoutMs { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a single <c>i64</c> result is "a status or a buffer" (table hooks): a
+    /// positive value is a packed <c>(ptr &lt;&lt; 32) | len</c> the worker copies out and returns as <c>bytes</c>; zero
+    /// or a negative value comes back as the <c>i64</c>.
+    /// </summary>
+    [DataMember(Name = "statusOrBuffer")]
+    [JsonPropertyName("statusOrBuffer")]
+    public bool StatusOrBuffer { get; set; }
 }

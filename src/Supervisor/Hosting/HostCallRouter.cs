@@ -224,8 +224,7 @@ internal sealed class HostCallRouter
                     return writeDenied;
                 }
 
-                await store.WriteAsync(request.Target!, request.RowId, request.Data ?? [], cancellationToken).ConfigureAwait(false);
-                return Outcome.Ok(rows: 1);
+                return FromWrite(await services.Write(request.Target!, request.RowId, request.Data ?? [], pluginId, context.Chain, context.Expires - DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false));
 
             case "delete":
                 if (RequireTable(request, capabilities.CanWriteTable, "write") is { } deleteDenied)
@@ -233,9 +232,7 @@ internal sealed class HostCallRouter
                     return deleteDenied;
                 }
 
-                return await store.DeleteAsync(request.Target!, request.RowId, cancellationToken).ConfigureAwait(false)
-                    ? Outcome.Ok(rows: 1)
-                    : Outcome.NotFound($"no row {request.RowId}");
+                return FromWrite(await services.Write(request.Target!, request.RowId, null, pluginId, context.Chain, context.Expires - DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false));
 
             case "scan":
                 if (RequireTable(request, capabilities.CanReadTable, "read") is { } scanDenied)
@@ -349,6 +346,14 @@ internal sealed class HostCallRouter
             return new Outcome(AuditDecision.Failed, ex.Kind is Protocol.ErrorKind.InvalidArguments or Protocol.ErrorKind.FunctionNotFound ? HostStatus.InvalidArguments : HostStatus.HostError, $"{ex.Kind}: {ex.Message}");
         }
     }
+
+    private static Outcome FromWrite(WriteOutcome outcome) => outcome.Status switch
+    {
+        HostStatus.Ok => Outcome.Ok(rows: 1),
+        HostStatus.NotFound => Outcome.NotFound(outcome.Detail ?? "no such row"),
+        HostStatus.LimitExceeded => Outcome.Limit(outcome.Detail ?? "hook limit"),
+        _ => new Outcome(AuditDecision.Failed, outcome.Status, outcome.Detail),
+    };
 
     private static Outcome? RequireTable(HostCallRequest request, IReadOnlyList<string> patterns, string access)
     {

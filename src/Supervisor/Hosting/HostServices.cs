@@ -10,7 +10,25 @@ namespace SochDb.Isolated.Supervisor.Hosting;
 /// <param name="Metrics">Where plugin <c>emit_metric</c> calls go.</param>
 /// <param name="Totals">Runtime-wide host-call totals.</param>
 /// <param name="CallPlugin">Runs another plugin's <c>bytes -&gt; bytes</c> export for <c>call_plugin</c>.</param>
-internal sealed record HostServices(IHostContext Store, AuditLog Audit, ILogger Logger, PluginMetrics Metrics, HostCounters Totals, PluginCaller CallPlugin);
+/// <param name="Write">Writes or deletes a row through the table hooks (<c>write</c> and <c>delete</c> go through it).</param>
+internal sealed record HostServices(IHostContext Store, AuditLog Audit, ILogger Logger, PluginMetrics Metrics, HostCounters Totals, PluginCaller CallPlugin, RowWriter Write);
+
+/// <summary>Writes (or, with <see langword="null"/> data, deletes) a row, running the matching table hooks.</summary>
+/// <param name="table">The table.</param>
+/// <param name="rowId">The row id.</param>
+/// <param name="data">The row, or <see langword="null"/> to delete.</param>
+/// <param name="origin">The plugin writing, whose own hooks do not fire; <see langword="null"/> for the application.</param>
+/// <param name="chain">The plugins on the call path.</param>
+/// <param name="budget">The writer's remaining time, or <see langword="null"/> for the application.</param>
+/// <param name="cancellationToken">Cancelled when the writer's deadline passes.</param>
+/// <returns>What came of it.</returns>
+internal delegate Task<WriteOutcome> RowWriter(string table, long rowId, byte[]? data, string? origin, IReadOnlyList<string> chain, TimeSpan? budget, CancellationToken cancellationToken);
+
+/// <summary>What came of a write through the hooks.</summary>
+/// <param name="Status">0 when applied; a host status when refused (the hook's own negative code, -2 for a delete of no row, -4 for a failed hook, -5 past the hook depth).</param>
+/// <param name="Detail">Why it was refused.</param>
+/// <param name="RejectedBy">The plugin whose hook refused it.</param>
+internal sealed record WriteOutcome(int Status, string? Detail = null, string? RejectedBy = null);
 
 /// <summary>Runs a plugin-to-plugin call.</summary>
 /// <param name="callee">The plugin to call.</param>

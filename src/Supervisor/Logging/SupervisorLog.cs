@@ -56,4 +56,8 @@ internal static partial class SupervisorLog
     /// <summary>An audit record could not be written; the host call failed closed.</summary>
     [LoggerMessage(EventId = 1013, EventName = "AuditFailed", Level = LogLevel.Critical, Message = "Audit record for {PluginId}.{Function} could not be written ({Reason}); the host call was failed")]
     public static partial void AuditFailed(ILogger logger, string pluginId, string function, string reason);
+
+    /// <summary>A table hook failed.</summary>
+    [LoggerMessage(EventId = 1014, EventName = "HookFailed", Level = LogLevel.Warning, Message = "Hook {PluginId}.{Hook} on table {Table} failed with {Kind}: {Reason}")]
+    public static partial void HookFailed(ILogger logger, string pluginId, string hook, string table, string kind, string reason);
 }

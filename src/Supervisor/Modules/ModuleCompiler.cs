@@ -145,6 +145,28 @@ internal sealed class ModuleCompiler : IDisposable
             }
         }
 
+        var hookType = new PluginValueType?[] { PluginValueType.I32, PluginValueType.I32, PluginValueType.I64, PluginValueType.I32, PluginValueType.I32 };
+        foreach (var hook in manifest.Hooks.All.Distinct(StringComparer.Ordinal))
+        {
+            if (module.Functions.TryGetValue(hook, out var export)
+                && (!export.Params.SequenceEqual(hookType) || !export.Results.SequenceEqual([PluginValueType.I64])))
+            {
+                problems.Add(new ManifestDiagnostic(file, 0, 0, $"hook '{hook}' must have wasm type (i32, i32, i64, i32, i32) -> (i64): (table_ptr, table_len, row_id, row_ptr, row_len) -> status or packed row; the module exports ({Render(export.Params)}) -> ({Render(export.Results)})"));
+            }
+
+            if (manifest.Exports.Signatures.ContainsKey(hook))
+            {
+                problems.Add(new ManifestDiagnostic(file, 0, 0, $"hook '{hook}' must not have an [exports.signatures] entry: hooks have a fixed signature"));
+            }
+
+            needsBuffers = true;
+        }
+
+        if (manifest.Hooks.All.Any() && !module.Functions.ContainsKey(ProtocolConstants.AllocExport))
+        {
+            problems.Add(new ManifestDiagnostic(file, 0, 0, $"hooks receive the table name and the row through guest memory, so the module must export {ProtocolConstants.AllocExport}(len: i32) -> i32"));
+        }
+
         if (needsBuffers && !module.HasMemory)
         {
             problems.Add(new ManifestDiagnostic(file, 0, 0, $"signatures pass bytes or strings, so the module must export its memory as '{ProtocolConstants.MemoryExport}'"));

@@ -17,6 +17,11 @@ internal sealed class PluginSlot
         Current = generation;
     }
 
+    private static long loadSequence;
+
+    /// <summary>Gets the order the plugin was loaded in: hooks of several plugins run in this order.</summary>
+    public long LoadSequence { get; } = Interlocked.Increment(ref loadSequence);
+
     /// <summary>Gets the plugin id.</summary>
     public string Id { get; }
 

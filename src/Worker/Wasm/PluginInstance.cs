@@ -322,7 +322,7 @@ internal sealed class PluginInstance : IDisposable
             var raw = function.Invoke(boxes.ToArray());
             response = bridge.DeadlinePassed
                 ? new InvokeResponse { Error = TimeoutError(Stopwatch.GetElapsedTime(started), "while the host worked") }
-                : new InvokeResponse { Results = ConvertResults(function, signature, raw) };
+                : new InvokeResponse { Results = ConvertResults(function, signature, raw, request.StatusOrBuffer) };
         }
         catch (TrapException ex)
         {
@@ -429,10 +429,16 @@ internal sealed class PluginInstance : IDisposable
         return (ptr, data.Length);
     }
 
-    private WireValue[] ConvertResults(Function function, FunctionSignatureDto? signature, object? raw)
+    private WireValue[] ConvertResults(Function function, FunctionSignatureDto? signature, object? raw, bool statusOrBuffer)
     {
         var kinds = function.Results;
         var values = Flatten(raw, kinds.Count);
+        if (statusOrBuffer && kinds.Count == 1 && kinds[0] == ValueKind.Int64)
+        {
+            var result = Convert.ToInt64(values[0], CultureInfo.InvariantCulture);
+            return [result > 0 ? new WireValue { Type = PluginValueType.Bytes, Bytes = CopyOut(result) } : new WireValue { Type = PluginValueType.I64, Bits = result }];
+        }
+
         if (signature is null)
         {
             var plain = new WireValue[values.Length];
