@@ -196,6 +196,10 @@ public sealed class HostFunctionTests : SupervisorTestBase
         Assert.Equal(2, records.Select(r => r.CallId).Distinct().Count());
         Assert.All(records, r => Assert.Equal(1, r.Generation));
         Assert.Equal(5, supervisor.GetPluginStats("p").HostCalls);
+        // Four reads of a missing row (-2) and one denied read (-1): every negative status counts as an error.
+        Assert.Equal(5, supervisor.GetPluginStats("p").HostCallErrors);
+        var runtime = supervisor.GetRuntimeStats();
+        Assert.Equal((5, 5, 5), (runtime.HostCalls, runtime.HostCallErrors, runtime.AuditRecords));
     }
 
     [Fact]

@@ -208,6 +208,7 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
         var ex = await Assert.ThrowsAsync<PluginTrapException>(() => supervisor.InvokeAsync("test", "recurse", [PluginValue.I32(0)])).DefaultTimeout();
         Assert.Equal("StackOverflow", ex.TrapCode);
         Assert.Equal(1, supervisor.GetPluginStats("test").Traps);
+        Assert.Equal(1, supervisor.GetRuntimeStats().Traps);
     }
 
     [Fact]
@@ -234,6 +235,7 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
         var stats = supervisor.GetPluginStats("victim");
         Assert.Equal(1, stats.WorkerCrashes);
         Assert.Equal(1, stats.WorkerRestarts);
+        Assert.Equal(1, supervisor.GetRuntimeStats().WorkerCrashes);
         Assert.NotEqual(victim.WorkerPid, supervisor.ListPlugins().Single(p => p.Id == "victim").WorkerPid);
     }
 
@@ -261,6 +263,22 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
         await Assert.ThrowsAsync<PluginTimeoutException>(() => running).DefaultTimeout();
         Assert.Equal(2, (await queued.DefaultTimeout()).Values[0].AsI32());
         Assert.Equal(1, supervisor.GetRuntimeStats().Overloads);
+    }
+
+    [Fact]
+    public async Task UnloadAsync_WithACallWaiting_FailsItWithSandboxTerminated()
+    {
+        var supervisor = CreateSupervisor();
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources)).DefaultTimeout();
+        var running = supervisor.InvokeAsync("test", "spin");
+        await Task.Delay(50);
+        var waiting = supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]);
+        var unload = supervisor.UnloadAsync("test");
+        await Assert.ThrowsAsync<PluginTimeoutException>(() => running).DefaultTimeout();
+        var ex = await Assert.ThrowsAsync<PluginException>(() => waiting).DefaultTimeout();
+        Assert.Equal(ErrorKind.SandboxTerminated, ex.Kind);
+        await unload.DefaultTimeout();
+        Assert.Empty(supervisor.ListPlugins());
     }
 
     [Fact]
