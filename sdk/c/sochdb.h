@@ -80,7 +80,7 @@ extern "C" {
  * memory; the supervisor checks every call against the manifest's [capabilities] and audits it.
  *
  * A module that imports any of these must export its memory as "memory" (wasm-ld does so by default); one that
- * imports read, scan, vector_search, get_config or call_plugin must also export soch_alloc (SOCH_DEFINE_ALLOCATOR does). Only the
+ * imports read, scan, vector_search, index_lookup, get_config or call_plugin must also export soch_alloc (SOCH_DEFINE_ALLOCATOR does). Only the
  * imports a plugin actually calls end up in its module, so declaring them all here costs nothing.
  * ---------------------------------------------------------------------------------------------------------------- */
 
@@ -102,6 +102,10 @@ SOCH_IMPORT(scan) int64_t soch_host_scan(int32_t table_ptr, int32_t table_len, i
 /* vector_search(index_ptr, index_len, vector_ptr, dims, top_k): (i32, i32, i32, i32, i32) -> i64.
  * can_vector_search. The query is `dims` little-endian f32s at vector_ptr. Buffer: 12-byte hits, nearest first. */
 SOCH_IMPORT(vector_search) int64_t soch_host_vector_search(int32_t index_ptr, int32_t index_len, int32_t vector_ptr, int32_t dims, int32_t top_k);
+
+/* index_lookup(index_ptr, index_len, key_ptr, key_len, limit): (i32, i32, i32, i32, i32) -> i64.
+ * can_index_search. Buffer: u32 count, then count little-endian i64 row ids, ascending (exact key match). */
+SOCH_IMPORT(index_lookup) int64_t soch_host_index_lookup(int32_t index_ptr, int32_t index_len, int32_t key_ptr, int32_t key_len, int32_t limit);
 
 /* emit_metric(kind, name_ptr, name_len, value): (i32, i32, i32, f64) -> i32. Always allowed. 0. */
 SOCH_IMPORT(emit_metric) int32_t soch_host_emit_metric(int32_t kind, int32_t name_ptr, int32_t name_len, double value);

@@ -7,6 +7,7 @@
   (import "sochdb" "delete" (func $soch_delete (param i32 i32 i64) (result i32)))
   (import "sochdb" "scan" (func $soch_scan (param i32 i32 i64 i32) (result i64)))
   (import "sochdb" "vector_search" (func $soch_vector_search (param i32 i32 i32 i32 i32) (result i64)))
+  (import "sochdb" "index_lookup" (func $soch_index_lookup (param i32 i32 i32 i32 i32) (result i64)))
   (import "sochdb" "emit_metric" (func $soch_emit_metric (param i32 i32 i32 f64) (result i32)))
   (import "sochdb" "get_config" (func $soch_get_config (param i32 i32) (result i64)))
   (import "sochdb" "call_plugin" (func $soch_call_plugin (param i32 i32 i32 i32 i32 i32) (result i64)))

@@ -46,7 +46,13 @@ public static class HostAbi
     /// </summary>
     public static readonly HostFunction CallPlugin = new("call_plugin", ["i32", "i32", "i32", "i32", "i32", "i32"], ["i64"], ReturnsBuffer: true);
 
+    /// <summary>
+    /// <c>index_lookup(index_ptr, index_len, key_ptr, key_len, limit: i32) -&gt; i64</c>: the row ids a secondary-index
+    /// key points to, as <c>u32 count</c> then <c>count</c> × <c>i64</c>, ascending. Needs <c>can_index_search</c>.
+    /// </summary>
+    public static readonly HostFunction IndexLookup = new("index_lookup", ["i32", "i32", "i32", "i32", "i32"], ["i64"], ReturnsBuffer: true);
+
     /// <summary>Gets every host function, by import name.</summary>
     public static IReadOnlyDictionary<string, HostFunction> Functions { get; } =
-        new[] { Log, Read, Write, Delete, Scan, VectorSearch, EmitMetric, GetConfig, CallPlugin }.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        new[] { Log, Read, Write, Delete, Scan, VectorSearch, IndexLookup, EmitMetric, GetConfig, CallPlugin }.ToDictionary(f => f.Name, StringComparer.Ordinal);
 }

@@ -431,6 +431,25 @@ public sealed class PluginSupervisor : IAsyncDisposable
     public async Task PutVectorAsync(string index, long rowId, ReadOnlyMemory<float> vector, VectorMetric metric = VectorMetric.Cosine, CancellationToken cancellationToken = default)
         => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).PutVectorAsync(index, rowId, vector, metric, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Adds (or removes) a secondary-index entry, which plugins granted <c>can_index_search</c> query with <c>index_lookup</c>.</summary>
+    /// <param name="index">The index.</param>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="rowId">The row id.</param>
+    /// <param name="remove">Whether to remove the entry instead.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>Whether an entry was added (or removed).</returns>
+    public async Task<bool> PutIndexEntryAsync(string index, ReadOnlyMemory<byte> key, long rowId, bool remove = false, CancellationToken cancellationToken = default)
+        => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).PutIndexEntryAsync(index, key, rowId, remove, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Finds the row ids a secondary-index key points to.</summary>
+    /// <param name="index">The index.</param>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="limit">The most row ids.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The row ids, ascending.</returns>
+    public async Task<IReadOnlyList<long>> LookupIndexAsync(string index, ReadOnlyMemory<byte> key, int limit, CancellationToken cancellationToken = default)
+        => await (await GetStoreAsync(cancellationToken).ConfigureAwait(false)).LookupIndexAsync(index, key, limit, cancellationToken).ConfigureAwait(false);
+
     /// <summary>Finds the exact nearest vectors in an index.</summary>
     /// <param name="index">The index.</param>
     /// <param name="query">The query vector.</param>

@@ -197,6 +197,18 @@ public sealed class ServeServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Store_PutIndexAndLookup_ReturnsRowIdsAscending()
+    {
+        var key = Convert.ToBase64String("ada@x"u8);
+        Assert.True((bool)(await Client.CallResultAsync("store.putIndex", new JsonObject { ["index"] = "by_email", ["key"] = key, ["rowId"] = 9 }))!);
+        Assert.True((bool)(await Client.CallResultAsync("store.putIndex", new JsonObject { ["index"] = "by_email", ["key"] = key, ["rowId"] = 4 }))!);
+        var ids = (await Client.CallResultAsync("store.lookupIndex", new JsonObject { ["index"] = "by_email", ["key"] = key }))!.AsArray();
+        Assert.Equal(["4", "9"], ids.Select(i => (string?)i));
+        Assert.True((bool)(await Client.CallResultAsync("store.putIndex", new JsonObject { ["index"] = "by_email", ["key"] = key, ["rowId"] = 4, ["remove"] = true }))!);
+        Assert.Single((await Client.CallResultAsync("store.lookupIndex", new JsonObject { ["index"] = "by_email", ["key"] = key }))!.AsArray());
+    }
+
+    [Fact]
     public async Task AuditQuery_NoHostCalls_ReturnsEmptyList()
         => Assert.Empty((await Client.CallResultAsync("audit.query", []))!.AsArray());
 

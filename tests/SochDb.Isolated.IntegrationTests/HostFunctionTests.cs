@@ -136,6 +136,24 @@ public sealed class HostFunctionTests : SupervisorTestBase
     }
 
     [Fact]
+    public async Task IndexLookup_NeedsCanIndexSearch_AndReturnsTheRowIds()
+    {
+        var supervisor = CreateSupervisor();
+        await supervisor.PutIndexEntryAsync("by_email", "ada@x"u8.ToArray(), 7);
+        await supervisor.PutIndexEntryAsync("by_email", "ada@x"u8.ToArray(), 3);
+        await supervisor.PutIndexEntryAsync("by_email", "bob@x"u8.ToArray(), 9);
+        await supervisor.LoadAsync("granted", Host, Manifest("[capabilities]\ncan_index_search = true", resources: Roomy)).DefaultTimeout();
+        await supervisor.LoadAsync("denied", Host, Manifest(resources: Roomy)).DefaultTimeout();
+        var packed = (await supervisor.InvokeAsync("granted", "lookup_key", [PluginValue.I32(10)]).DefaultTimeout()).Values[0].AsI64()!.Value;
+        Assert.Equal(4 + (2 * 8), packed & 0xFFFFFFFF);
+        var record = supervisor.QueryAudit("granted").Single();
+        Assert.Equal(("index_lookup", "by_email", 2L), (record.Function, record.Target, record.RowsAffected));
+        Assert.Equal([3L, 7L], await supervisor.LookupIndexAsync("by_email", "ada@x"u8.ToArray(), 10));
+        Assert.Equal(HostStatus.Denied, (await supervisor.InvokeAsync("denied", "lookup_key", [PluginValue.I32(10)]).DefaultTimeout()).Values[0].AsI64());
+        Assert.Equal(AuditDecision.Denied, supervisor.QueryAudit("denied").Single().Decision);
+    }
+
+    [Fact]
     public async Task GetConfigAndEmitMetric_Work()
     {
         var supervisor = CreateSupervisor();
@@ -172,6 +190,29 @@ public sealed class HostFunctionTests : SupervisorTestBase
 
         // The budget is per call: the next call starts afresh.
         Assert.Equal(0, (await supervisor.InvokeAsync("p", "chatty", [PluginValue.I32(5)]).DefaultTimeout()).Values[0].AsI32());
+    }
+
+    [Fact]
+    public async Task ByteAndRowBudgets_ReturnLimitExceededPastThem()
+    {
+        var supervisor = CreateSupervisor();
+        var store = await supervisor.GetStoreAsync();
+        for (var i = 1; i <= 5; i++)
+        {
+            await store.WriteAsync("items", i, "123456789"u8.ToArray(), CancellationToken.None);
+        }
+
+        await supervisor.LoadAsync("in", Host, Manifest(Grants, resources: Roomy + "\nmax_host_input_bytes = 4")).DefaultTimeout();
+        Assert.Equal(HostStatus.LimitExceeded, (await supervisor.InvokeAsync("in", "put", [PluginValue.I64(9), PluginValue.Bytes("12345"u8)]).DefaultTimeout()).Values[0].AsI32());
+        Assert.Equal(HostStatus.Ok, (await supervisor.InvokeAsync("in", "put", [PluginValue.I64(9), PluginValue.Bytes("1234"u8)]).DefaultTimeout()).Values[0].AsI32());
+
+        await supervisor.LoadAsync("out", Host, Manifest(Grants, resources: Roomy + "\nmax_host_output_bytes = 8")).DefaultTimeout();
+        Assert.Equal(HostStatus.LimitExceeded, (await supervisor.InvokeAsync("out", "get_raw", [PluginValue.I64(1)]).DefaultTimeout()).Values[0].AsI64());
+
+        await supervisor.LoadAsync("rows", Host, Manifest(Grants, resources: Roomy + "\nmax_scan_rows = 2")).DefaultTimeout();
+        Assert.True((await supervisor.InvokeAsync("rows", "scan_items", [PluginValue.I64(0), PluginValue.I32(10)]).DefaultTimeout()).Values[0].AsI64() > 0);
+        Assert.Equal(2, supervisor.QueryAudit("rows").Single().RowsAffected);
+        Assert.All(supervisor.QueryAudit("in").Take(1), r => Assert.Equal(AuditDecision.LimitExceeded, r.Decision));
     }
 
     [Fact]
@@ -344,6 +385,10 @@ public sealed class HostFunctionTests : SupervisorTestBase
 
         public ValueTask PutVectorAsync(string index, long rowId, ReadOnlyMemory<float> vector, VectorMetric metric, CancellationToken cancellationToken) => inner.PutVectorAsync(index, rowId, vector, metric, cancellationToken);
 
+        public ValueTask<bool> PutIndexEntryAsync(string index, ReadOnlyMemory<byte> key, long rowId, bool remove, CancellationToken cancellationToken) => inner.PutIndexEntryAsync(index, key, rowId, remove, cancellationToken);
+
+        public ValueTask<IReadOnlyList<long>> LookupIndexAsync(string index, ReadOnlyMemory<byte> key, int limit, CancellationToken cancellationToken) => inner.LookupIndexAsync(index, key, limit, cancellationToken);
+
         public ValueTask<IReadOnlyList<VectorHit>> SearchAsync(string index, ReadOnlyMemory<float> query, int topK, CancellationToken cancellationToken) => inner.SearchAsync(index, query, topK, cancellationToken);
     }
 
@@ -374,6 +419,10 @@ public sealed class HostFunctionTests : SupervisorTestBase
         public ValueTask<IReadOnlyList<StoredRow>> ScanAsync(string table, long startRow, int limit, CancellationToken cancellationToken) => ValueTask.FromResult<IReadOnlyList<StoredRow>>([]);
 
         public ValueTask PutVectorAsync(string index, long rowId, ReadOnlyMemory<float> vector, VectorMetric metric, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask<bool> PutIndexEntryAsync(string index, ReadOnlyMemory<byte> key, long rowId, bool remove, CancellationToken cancellationToken) => ValueTask.FromResult(false);
+
+        public ValueTask<IReadOnlyList<long>> LookupIndexAsync(string index, ReadOnlyMemory<byte> key, int limit, CancellationToken cancellationToken) => ValueTask.FromResult<IReadOnlyList<long>>([]);
 
         public ValueTask<IReadOnlyList<VectorHit>> SearchAsync(string index, ReadOnlyMemory<float> query, int topK, CancellationToken cancellationToken) => ValueTask.FromResult<IReadOnlyList<VectorHit>>([]);
 

@@ -128,6 +128,25 @@ internal sealed class RequestParams
             : throw JsonRpcException.InvalidParams(name, string.Create(CultureInfo.InvariantCulture, $"must be an integer from {min} to {max}"));
     }
 
+    /// <summary>Gets an optional boolean.</summary>
+    /// <param name="name">The parameter.</param>
+    /// <returns>The value; <see langword="false"/> when absent.</returns>
+    /// <exception cref="JsonRpcException"><see cref="JsonRpcErrorCodes.InvalidParams"/>: not a boolean.</exception>
+    public bool OptionalBoolean(string name)
+    {
+        if (!TryGet(name, out var value))
+        {
+            return false;
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw JsonRpcException.InvalidParams(name, $"must be a boolean, not {Describe(value.ValueKind)}"),
+        };
+    }
+
     /// <summary>Gets a required base64 byte string.</summary>
     /// <param name="name">The parameter.</param>
     /// <returns>The bytes.</returns>

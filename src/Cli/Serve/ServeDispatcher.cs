@@ -142,6 +142,19 @@ internal sealed class ServeDispatcher
                 return new JsonArray([.. hits.Select(h => (JsonNode)new JsonObject { ["rowId"] = h.RowId.ToString(CultureInfo.InvariantCulture), ["distance"] = h.Distance })]);
             }
 
+            case ServeMethods.StorePutIndex:
+            {
+                var p = new RequestParams(parameters);
+                return JsonValue.Create(await supervisor.PutIndexEntryAsync(p.RequiredString("index"), p.RequiredBase64("key"), p.RequiredInt64("rowId"), p.OptionalBoolean("remove"), cancellationToken));
+            }
+
+            case ServeMethods.StoreLookupIndex:
+            {
+                var p = new RequestParams(parameters);
+                var ids = await supervisor.LookupIndexAsync(p.RequiredString("index"), p.RequiredBase64("key"), p.OptionalInt32("limit", 100, 0, 10_000), cancellationToken);
+                return new JsonArray([.. ids.Select(id => (JsonNode)id.ToString(CultureInfo.InvariantCulture))]);
+            }
+
             case ServeMethods.AuditQuery:
             {
                 var p = new RequestParams(parameters);

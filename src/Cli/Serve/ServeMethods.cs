@@ -45,6 +45,12 @@ internal static class ServeMethods
     /// <summary><c>store.search {index, vector, topK?}</c> → [{rowId, distance}], nearest first.</summary>
     public const string StoreSearch = "store.search";
 
+    /// <summary><c>store.putIndex {index, key, rowId, remove?}</c> → bool: adds (or removes) a secondary-index entry (key base64).</summary>
+    public const string StorePutIndex = "store.putIndex";
+
+    /// <summary><c>store.lookupIndex {index, key, limit?}</c> → [rowId], ascending.</summary>
+    public const string StoreLookupIndex = "store.lookupIndex";
+
     /// <summary><c>audit.query {pluginId?, limit?}</c> → [AuditEntry], oldest first.</summary>
     public const string AuditQuery = "audit.query";
 }

@@ -269,6 +269,20 @@ internal sealed class HostCallRouter
                 var hits = await store.SearchAsync(request.Target, vector, request.Count, cancellationToken).ConfigureAwait(false);
                 return Outcome.Ok(HostEncoding.Hits(hits), hits.Count);
 
+            case "index_lookup":
+                if (!capabilities.CanIndexSearch)
+                {
+                    return Outcome.Denied("the manifest does not grant can_index_search");
+                }
+
+                if (string.IsNullOrEmpty(request.Target) || request.Count is < 0 or > MaxTopK)
+                {
+                    return Outcome.Invalid($"index_lookup needs an index and a limit between 0 and {MaxTopK}");
+                }
+
+                var ids = await store.LookupIndexAsync(request.Target, request.Data ?? [], request.Count, cancellationToken).ConfigureAwait(false);
+                return Outcome.Ok(HostEncoding.RowIds(ids), ids.Count);
+
             case "emit_metric":
                 var name = request.Name;
                 if (string.IsNullOrEmpty(name) || name.Length > 128 || request.Count is < 0 or > 2 || !double.IsFinite(request.Value))

@@ -30,6 +30,21 @@ internal static class HostEncoding
         return buffer;
     }
 
+    /// <summary>Encodes row ids: <c>u32 count</c>, then <c>count</c> × <c>i64</c>.</summary>
+    /// <param name="ids">The row ids.</param>
+    /// <returns>The bytes.</returns>
+    public static byte[] RowIds(IReadOnlyList<long> ids)
+    {
+        var buffer = new byte[4 + (ids.Count * 8)];
+        BinaryPrimitives.WriteUInt32LittleEndian(buffer, (uint)ids.Count);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(4 + (i * 8)), ids[i]);
+        }
+
+        return buffer;
+    }
+
     /// <summary>Encodes vector hits: 12 bytes each, <c>u64 row_id, f32 distance</c>, nearest first.</summary>
     /// <param name="hits">The hits.</param>
     /// <returns>The bytes.</returns>

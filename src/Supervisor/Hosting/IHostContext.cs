@@ -38,6 +38,23 @@ public interface IHostContext
     /// <returns>The rows, ascending by id; empty for an unknown table.</returns>
     ValueTask<IReadOnlyList<StoredRow>> ScanAsync(string table, long startRow, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Adds (or removes) an entry of a secondary index: <paramref name="key"/> → <paramref name="rowId"/>.</summary>
+    /// <param name="index">The index; created on first use.</param>
+    /// <param name="key">The key bytes, compared exactly.</param>
+    /// <param name="rowId">The row id the key points to; a key may point to many rows.</param>
+    /// <param name="remove">Whether to remove the entry instead.</param>
+    /// <param name="cancellationToken">The remaining budget.</param>
+    /// <returns><see langword="true"/> when an entry was added (or removed); <see langword="false"/> when it was already there (or absent).</returns>
+    ValueTask<bool> PutIndexEntryAsync(string index, ReadOnlyMemory<byte> key, long rowId, bool remove, CancellationToken cancellationToken);
+
+    /// <summary>Finds the row ids a secondary-index key points to.</summary>
+    /// <param name="index">The index.</param>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="limit">The most row ids to return.</param>
+    /// <param name="cancellationToken">The remaining budget.</param>
+    /// <returns>The row ids, ascending; empty for an unknown index or key.</returns>
+    ValueTask<IReadOnlyList<long>> LookupIndexAsync(string index, ReadOnlyMemory<byte> key, int limit, CancellationToken cancellationToken);
+
     /// <summary>Inserts or replaces a row's vector in an index.</summary>
     /// <param name="index">The index; created on first use with the vector's dimensions and <paramref name="metric"/>.</param>
     /// <param name="rowId">The row id.</param>

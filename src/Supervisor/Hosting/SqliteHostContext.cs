@@ -42,7 +42,7 @@ public sealed class SqliteHostContext : IHostContext, IAsyncDisposable
     public const string LockFileName = "sochdb.lock";
 
     /// <summary>The schema version this build writes, kept in <c>PRAGMA user_version</c>.</summary>
-    private const long SchemaVersion = 1;
+    private const long SchemaVersion = 2;
 
     /// <summary>The most idle read connections kept for reuse.</summary>
     private static readonly int MaxIdleReaders = Math.Max(4, Environment.ProcessorCount * 2);
@@ -215,6 +215,58 @@ public sealed class SqliteHostContext : IHostContext, IAsyncDisposable
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> PutIndexEntryAsync(string index, ReadOnlyMemory<byte> key, long rowId, bool remove, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var command = writer.Get(remove ? Statement.DeleteIndexEntry : Statement.UpsertIndexEntry);
+            command.Parameters[0].Value = index;
+            command.Parameters[1].Value = key.ToArray();
+            command.Parameters[2].Value = rowId;
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>A <paramref name="limit"/> of zero or less returns no row ids.</remarks>
+    public async ValueTask<IReadOnlyList<long>> LookupIndexAsync(string index, ReadOnlyMemory<byte> key, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (limit <= 0)
+        {
+            return [];
+        }
+
+        var session = await EnterReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var command = session.Get(Statement.LookupIndex);
+            command.Parameters[0].Value = index;
+            command.Parameters[1].Value = key.ToArray();
+            command.Parameters[2].Value = limit;
+            var ids = new List<long>();
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+
+            return ids;
+        }
+        finally
+        {
+            ExitRead(session);
         }
     }
 
@@ -434,7 +486,13 @@ public sealed class SqliteHostContext : IHostContext, IAsyncDisposable
                 vec BLOB NOT NULL,
                 PRIMARY KEY (idx, row_id)
             ) WITHOUT ROWID;
-            PRAGMA user_version = 1;
+            CREATE TABLE IF NOT EXISTS index_entries (
+                idx TEXT NOT NULL,
+                key BLOB NOT NULL,
+                row_id INTEGER NOT NULL,
+                PRIMARY KEY (idx, key, row_id)
+            ) WITHOUT ROWID;
+            PRAGMA user_version = 2;
             """,
             cancellationToken).ConfigureAwait(false);
     }

@@ -50,6 +50,15 @@ internal sealed class SqliteSession : IDisposable
 
         /// <summary>Reads all of an index's vectors: <c>$idx</c>.</summary>
         LoadVectors,
+
+        /// <summary>Adds a secondary-index entry (idempotent): <c>$idx</c>, <c>$key</c>, <c>$row</c>.</summary>
+        UpsertIndexEntry,
+
+        /// <summary>Removes a secondary-index entry: <c>$idx</c>, <c>$key</c>, <c>$row</c>.</summary>
+        DeleteIndexEntry,
+
+        /// <summary>Finds the row ids under a key: <c>$idx</c>, <c>$key</c>, <c>$limit</c>.</summary>
+        LookupIndex,
     }
 
     /// <summary>Gets the connection.</summary>
@@ -139,6 +148,9 @@ internal sealed class SqliteSession : IDisposable
             "INSERT INTO vectors (idx, row_id, vec) VALUES ($idx, $row, $vec) " +
             "ON CONFLICT (idx, row_id) DO UPDATE SET vec = excluded.vec",
         Statement.LoadVectors => "SELECT row_id, vec FROM vectors WHERE idx = $idx ORDER BY row_id",
+        Statement.UpsertIndexEntry => "INSERT INTO index_entries (idx, key, row_id) VALUES ($idx, $key, $row) ON CONFLICT DO NOTHING",
+        Statement.DeleteIndexEntry => "DELETE FROM index_entries WHERE idx = $idx AND key = $key AND row_id = $row",
+        Statement.LookupIndex => "SELECT row_id FROM index_entries WHERE idx = $idx AND key = $key ORDER BY row_id LIMIT $limit",
         _ => throw new ArgumentOutOfRangeException(nameof(statement), statement, null),
     };
 
@@ -151,6 +163,8 @@ internal sealed class SqliteSession : IDisposable
         Statement.ReadIndex or Statement.LoadVectors => [("$idx", SqliteType.Text)],
         Statement.CreateIndex => [("$idx", SqliteType.Text), ("$dims", SqliteType.Integer), ("$metric", SqliteType.Integer)],
         Statement.UpsertVector => [("$idx", SqliteType.Text), ("$row", SqliteType.Integer), ("$vec", SqliteType.Blob)],
+        Statement.UpsertIndexEntry or Statement.DeleteIndexEntry => [("$idx", SqliteType.Text), ("$key", SqliteType.Blob), ("$row", SqliteType.Integer)],
+        Statement.LookupIndex => [("$idx", SqliteType.Text), ("$key", SqliteType.Blob), ("$limit", SqliteType.Integer)],
         _ => [],
     };
 }

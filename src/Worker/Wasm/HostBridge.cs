@@ -83,6 +83,8 @@ internal sealed class HostBridge
             => Forward(c, new HostCallRequest { Function = "scan", RowId = startRow, Count = limit }, (tPtr, tLen, Field.Target)));
         linker.DefineFunction(M, "vector_search", (Caller c, int iPtr, int iLen, int vPtr, int dims, int topK)
             => Forward(c, new HostCallRequest { Function = "vector_search", Count = topK }, (iPtr, iLen, Field.Target), (vPtr, dims, Field.Vector)));
+        linker.DefineFunction(M, "index_lookup", (Caller c, int iPtr, int iLen, int kPtr, int kLen, int limit)
+            => Forward(c, new HostCallRequest { Function = "index_lookup", Count = limit }, (iPtr, iLen, Field.Target), (kPtr, kLen, Field.Data)));
         linker.DefineFunction(M, "emit_metric", (Caller c, int kind, int nPtr, int nLen, double value)
             => (int)Forward(c, new HostCallRequest { Function = "emit_metric", Count = kind, Value = value }, (nPtr, nLen, Field.Name)));
         linker.DefineFunction(M, "get_config", (Caller c, int kPtr, int kLen)
