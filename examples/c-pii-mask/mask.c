@@ -81,3 +81,13 @@ SOCH_EXPORT(mask_row) int64_t mask_row(int32_t ptr, int32_t len)
 
     return soch_pack(row, (uint32_t)len);
 }
+
+/* mask_hook(table, row_id, row) -> packed row: the same masking as a before_insert / before_update table hook. The
+ * returned buffer replaces the row before the host stores it, so no unmasked address ever reaches the table. */
+SOCH_EXPORT(mask_hook) int64_t mask_hook(int32_t table_ptr, int32_t table_len, int64_t row_id, int32_t ptr, int32_t len)
+{
+    (void)table_ptr;
+    (void)table_len;
+    (void)row_id;
+    return mask_row(ptr, len);
+}

@@ -33,6 +33,22 @@ public sealed class CExamplePluginTests : SupervisorTestBase
     }
 
     [SkippableFact]
+    public async Task PiiMask_AsBeforeInsertHook_MasksRowsBeforeTheyAreStored()
+    {
+        var manifest = CExamples.Manifest("c-pii-mask");
+        var supervisor = CreateSupervisor();
+        await supervisor.LoadFromManifestAsync("mask", manifest).DefaultTimeout();
+        await supervisor.WriteRowAsync("customers", 1, "Ada <ada.lovelace@example.com>"u8.ToArray()).DefaultTimeout();
+        Assert.Equal("Ada <a***********@example.com>", Encoding.UTF8.GetString((await supervisor.ReadRowAsync("customers", 1).DefaultTimeout())!));
+        await supervisor.WriteRowAsync("customers", 1, "now bob@example.org"u8.ToArray()).DefaultTimeout();
+        Assert.Equal("now b**@example.org", Encoding.UTF8.GetString((await supervisor.ReadRowAsync("customers", 1).DefaultTimeout())!));
+
+        // Tables outside [hooks] tables are left alone.
+        await supervisor.WriteRowAsync("notes", 1, "carol@example.com"u8.ToArray()).DefaultTimeout();
+        Assert.Equal("carol@example.com", Encoding.UTF8.GetString((await supervisor.ReadRowAsync("notes", 1).DefaultTimeout())!));
+    }
+
+    [SkippableFact]
     public async Task PiiMask_ManyCallsPastTheMemoryLimit_ReuseFreedBuffers()
     {
         // 100 rows of 32 KiB pass through a 1 MiB memory: only if soch_free gives each argument buffer back.
