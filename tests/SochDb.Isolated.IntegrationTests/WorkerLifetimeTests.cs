@@ -84,6 +84,34 @@ public sealed class WorkerLifetimeTests
         }
     }
 
+    [Fact]
+    public async Task StartAsync_OnceConnected_RemovesTheSocketFile()
+    {
+        var options = new SochDb.Isolated.Supervisor.PluginSupervisorOptions();
+        var settings = new EngineSettings();
+        var worker = await SochDb.Isolated.Supervisor.Workers.WorkerProcess.StartAsync(
+            "socket-test",
+            SochDb.Isolated.Supervisor.Workers.WorkerLauncher.Resolve(null),
+            options,
+            settings,
+            settings.ComputeHash(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            (_, _) => Task.FromResult(new HostCallResponse()),
+            CancellationToken.None).DefaultTimeout();
+        try
+        {
+            Assert.NotNull(worker.SocketPath);
+            Assert.StartsWith(Path.GetTempPath(), worker.SocketPath, StringComparison.Ordinal);
+            Assert.False(File.Exists(worker.SocketPath), $"{worker.SocketPath} is still there");
+            var status = await worker.GetStatusAsync(TimeSpan.FromSeconds(10)).DefaultTimeout();
+            Assert.False(status.Loaded);
+        }
+        finally
+        {
+            await worker.StopAsync(TimeSpan.FromSeconds(5)).DefaultTimeout();
+        }
+    }
+
     private static Process StartWorker()
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -44,6 +44,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Gets the worker's process id.</summary>
     public int Pid { get; }
 
+    /// <summary>Gets the file system path of the pipe's Unix domain socket (on Unix), removed once the worker connects.</summary>
+    internal string? SocketPath { get; private set; }
+
     /// <summary>Gets a task that completes when the process has exited.</summary>
     public Task Exited => exited.Task;
 
@@ -112,6 +115,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
 
             await connect.ConfigureAwait(false);
+
+            // The socket file is only needed to connect. Removing it now means nothing else can connect, and a
+            // supervisor that is killed later leaves no stale file behind in the temp folder.
+            worker.SocketPath = RemoveSocketFile(pipeName);
             worker.rpc = RpcChannel.Create(pipe, options.WireFormat);
             worker.rpc.AddLocalRpcMethod(WorkerMethods.HostCall, hostCalls);
             worker.rpc.StartListening();
@@ -266,6 +273,27 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             return stderrTail.Count == 0 ? string.Empty : "; last worker output: " + string.Join(" | ", stderrTail);
         }
+    }
+
+    private static string? RemoveSocketFile(string pipeName)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return null;
+        }
+
+        // .NET names a pipe's socket "CoreFxPipe_<name>" in the temp folder.
+        var path = Path.Combine(Path.GetTempPath(), "CoreFxPipe_" + pipeName);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the connected socket does not need the file either way.
+        }
+
+        return path;
     }
 
     private static LogLevel ParseLevel(string line, out string message)
