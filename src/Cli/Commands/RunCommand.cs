@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using SochDb.Isolated.Cli.Serve;
 using SochDb.Isolated.Cli.Values;
 using SochDb.Isolated.Supervisor;
 
@@ -64,17 +65,7 @@ internal static class RunCommand
                     ["ok"] = true,
                     ["plugin"] = new JsonObject { ["name"] = info.Name, ["version"] = info.Version, ["workerPid"] = info.WorkerPid },
                     ["results"] = new JsonArray([.. result.Values.Select(v => (JsonNode)ValueJson.Write(v))]),
-                    ["receipt"] = new JsonObject
-                    {
-                        ["fuelConsumed"] = r.FuelConsumed,
-                        ["durationUs"] = (long)r.Duration.TotalMicroseconds,
-                        ["roundTripUs"] = (long)r.RoundTrip.TotalMicroseconds,
-                        ["peakMemoryBytes"] = r.PeakMemoryBytes,
-                        ["hostCalls"] = r.HostCalls,
-                        ["hostBytesIn"] = r.HostBytesIn,
-                        ["hostBytesOut"] = r.HostBytesOut,
-                        ["hostTimeUs"] = (long)r.HostTime.TotalMicroseconds,
-                    },
+                    ["receipt"] = ServeJson.Receipt(r),
                 };
                 await Console.Out.WriteLineAsync(output.ToJsonString(CliJson.Options)).ConfigureAwait(false);
             }

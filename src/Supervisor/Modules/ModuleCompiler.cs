@@ -183,15 +183,6 @@ internal sealed class ModuleCompiler : IDisposable
 
     private static string Render(IEnumerable<PluginValueType?> types) => string.Join(", ", types.Select(t => t?.ToString().ToLowerInvariant() ?? "unsupported"));
 
-    private static PluginValueType? ToPluginType(ValueKind kind) => kind switch
-    {
-        ValueKind.Int32 => PluginValueType.I32,
-        ValueKind.Int64 => PluginValueType.I64,
-        ValueKind.Float32 => PluginValueType.F32,
-        ValueKind.Float64 => PluginValueType.F64,
-        _ => null,
-    };
-
     private static string WasmName(ValueKind kind) => kind switch
     {
         ValueKind.Int32 => "i32",
@@ -269,7 +260,7 @@ internal sealed class ModuleCompiler : IDisposable
             switch (export)
             {
                 case FunctionExport f:
-                    functions[f.Name] = new CompiledModule.ExportedFunction(f.Parameters.Select(ToPluginType).ToArray(), f.Results.Select(ToPluginType).ToArray());
+                    functions[f.Name] = new CompiledModule.ExportedFunction(f.Parameters.Select(EngineFactory.ToPluginType).ToArray(), f.Results.Select(EngineFactory.ToPluginType).ToArray());
                     break;
                 case MemoryExport m when m.Name == ProtocolConstants.MemoryExport:
                     hasMemory = true;

@@ -1,4 +1,5 @@
 using System.Reflection;
+using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
 using Wasmtime;
 
@@ -27,4 +28,16 @@ internal static class EngineFactory
             .WithMultiValue(settings.MultiValue);
         return new Engine(config);
     }
+
+    /// <summary>Maps a wasm value type to the plugin value type that carries it across the boundary.</summary>
+    /// <param name="kind">The wasm value type.</param>
+    /// <returns>The plugin value type, or <see langword="null"/> for types that cannot cross (v128, references).</returns>
+    public static PluginValueType? ToPluginType(ValueKind kind) => kind switch
+    {
+        ValueKind.Int32 => PluginValueType.I32,
+        ValueKind.Int64 => PluginValueType.I64,
+        ValueKind.Float32 => PluginValueType.F32,
+        ValueKind.Float64 => PluginValueType.F64,
+        _ => null,
+    };
 }

@@ -163,15 +163,6 @@ internal sealed class PluginInstance : IDisposable
         return lines.Length > 0 ? lines[0] : message;
     }
 
-    private static PluginValueType? ToPluginType(ValueKind kind) => kind switch
-    {
-        ValueKind.Int32 => PluginValueType.I32,
-        ValueKind.Int64 => PluginValueType.I64,
-        ValueKind.Float32 => PluginValueType.F32,
-        ValueKind.Float64 => PluginValueType.F64,
-        _ => null,
-    };
-
     private static ValueBox ToBox(WireValue value) => value.Type switch
     {
         // Each arm is cast on its own: a bare switch would widen every arm to double and corrupt integers.
@@ -401,7 +392,7 @@ internal sealed class PluginInstance : IDisposable
 
         for (var i = 0; i < args.Length; i++)
         {
-            var expected = ToPluginType(parameters[i]);
+            var expected = EngineFactory.ToPluginType(parameters[i]);
             if (expected is null)
             {
                 return Error(ErrorKind.InvalidArguments, $"parameter {i} has wasm type {parameters[i]}, which cannot cross the plugin boundary");
@@ -444,7 +435,7 @@ internal sealed class PluginInstance : IDisposable
             var plain = new WireValue[values.Length];
             for (var i = 0; i < values.Length; i++)
             {
-                var type = ToPluginType(kinds[i]) ?? throw new GuestContractException($"result {i} has wasm type {kinds[i]}, which cannot cross the plugin boundary");
+                var type = EngineFactory.ToPluginType(kinds[i]) ?? throw new GuestContractException($"result {i} has wasm type {kinds[i]}, which cannot cross the plugin boundary");
                 plain[i] = FromResult(values[i], type);
             }
 
