@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Supervisor.Audit;
+using SochDb.Isolated.Supervisor.Isolation;
 
 namespace SochDb.Isolated.Supervisor;
 
@@ -60,6 +61,16 @@ public sealed class PluginSupervisorOptions
     /// <summary>Gets or sets the audit trail's options (file rotation, in-memory ring, fsync).</summary>
     public AuditLogOptions Audit { get; set; } = new();
 
+    /// <summary>Gets or sets how workers are limited and killed at OS level (cgroups, job objects, or the watchdog).</summary>
+    public IsolationOptions Isolation { get; set; } = new();
+
+    /// <summary>
+    /// Gets the environment variables added to each worker's environment, which is otherwise scrubbed to what the
+    /// runtime needs (at most 64 entries). For operators' runtime settings, never for secrets: plugins cannot read
+    /// the environment, but a compromised worker could.
+    /// </summary>
+    public IDictionary<string, string> WorkerEnvironment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Checks every value and throws when one is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
@@ -80,6 +91,16 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(InitTimeout, TimeSpan.FromMinutes(5), nameof(InitTimeout));
         ArgumentNullException.ThrowIfNull(Audit, nameof(Audit));
         Audit.Validate();
+        ArgumentNullException.ThrowIfNull(Isolation, nameof(Isolation));
+        Isolation.Validate();
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerEnvironment.Count, 64, nameof(WorkerEnvironment));
+        foreach (var name in WorkerEnvironment.Keys)
+        {
+            if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentOutOfRangeException(nameof(WorkerEnvironment), name, "An environment variable name must be non-empty and contain neither '=' nor NUL.");
+            }
+        }
         if (!Enum.IsDefined(WorkerLogLevel))
         {
             throw new ArgumentOutOfRangeException(nameof(WorkerLogLevel), WorkerLogLevel, "Unknown log level.");

@@ -25,8 +25,9 @@ internal static class WorkerLauncher
 
     /// <summary>Builds the start info: all three standard streams redirected, nothing inherited but the environment.</summary>
     /// <param name="workerPath">The resolved worker path.</param>
+    /// <param name="options">The supervisor options.</param>
     /// <returns>The start info.</returns>
-    public static ProcessStartInfo CreateStartInfo(string workerPath)
+    public static ProcessStartInfo CreateStartInfo(string workerPath, PluginSupervisorOptions options)
     {
         ProcessStartInfo info;
         if (workerPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
@@ -51,6 +52,11 @@ internal static class WorkerLauncher
         // footprint and start-up small.
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["DOTNET_TieredPGO"] = "0";
+        foreach (var (name, value) in options.WorkerEnvironment)
+        {
+            info.Environment[name] = value;
+        }
+
         return info;
     }
 

@@ -87,7 +87,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         Process process;
         try
         {
-            process = new Process { StartInfo = WorkerLauncher.CreateStartInfo(workerPath), EnableRaisingEvents = true };
+            process = new Process { StartInfo = WorkerLauncher.CreateStartInfo(workerPath, options), EnableRaisingEvents = true };
             process.Start();
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
