@@ -6,11 +6,12 @@ namespace SochDb.Isolated.Benchmarks;
 /// <param name="CallIterations">Timed calls of the <c>add</c> scenarios.</param>
 /// <param name="EchoIterations">Timed calls of the 64 KiB echo scenarios.</param>
 /// <param name="Rounds">The rounds the timed calls are interleaved in.</param>
-internal sealed record BenchmarkProfile(string Name, int Warmup, int CallIterations, int EchoIterations, int Rounds)
+/// <param name="KillSamples">Samples of each kill-latency scenario (each one ends a call at its deadline; the stopped-worker one also replaces the worker).</param>
+internal sealed record BenchmarkProfile(string Name, int Warmup, int CallIterations, int EchoIterations, int Rounds, int KillSamples)
 {
-    public static BenchmarkProfile Full { get; } = new("full", Warmup: 2_000, CallIterations: 20_000, EchoIterations: 2_000, Rounds: 10);
+    public static BenchmarkProfile Full { get; } = new("full", Warmup: 2_000, CallIterations: 20_000, EchoIterations: 2_000, Rounds: 10, KillSamples: 40);
 
-    public static BenchmarkProfile Quick { get; } = new("quick", Warmup: 200, CallIterations: 2_000, EchoIterations: 200, Rounds: 4);
+    public static BenchmarkProfile Quick { get; } = new("quick", Warmup: 200, CallIterations: 2_000, EchoIterations: 200, Rounds: 4, KillSamples: 10);
 }
 
 /// <summary>The parsed command line.</summary>

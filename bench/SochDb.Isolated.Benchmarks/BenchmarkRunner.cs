@@ -57,7 +57,10 @@ internal static class BenchmarkRunner
         }
 
         var results = scenarios.Select(s => new ScenarioResult(s.Id, s.Name, s.WireFormat, s.Summarize())).ToList();
-        var report = BenchmarkReport.Create(profile, started, EngineFactory.WasmtimeVersion, results);
+        IReadOnlyList<KillLatencyRow> kills = OperatingSystem.IsLinux()
+            ? await KillLatency.RunAsync(wasm, profile.KillSamples, Progress)
+            : [];
+        var report = BenchmarkReport.Create(profile, started, EngineFactory.WasmtimeVersion, results, kills);
         Console.Out.Write(report.ToMarkdown());
         if (options.JsonPath is { } path)
         {
@@ -91,9 +94,10 @@ internal sealed record BenchmarkReport(
     string Architecture,
     int ProcessorCount,
     string WasmtimeVersion,
-    IReadOnlyList<BenchmarkRow> Scenarios)
+    IReadOnlyList<BenchmarkRow> Scenarios,
+    IReadOnlyList<KillLatencyRow> KillLatency)
 {
-    public static BenchmarkReport Create(BenchmarkProfile profile, DateTimeOffset started, string wasmtimeVersion, IReadOnlyList<ScenarioResult> results)
+    public static BenchmarkReport Create(BenchmarkProfile profile, DateTimeOffset started, string wasmtimeVersion, IReadOnlyList<ScenarioResult> results, IReadOnlyList<KillLatencyRow> kills)
     {
         var inProcess = results.Single(r => r.Id == Benchmarks.Scenarios.InProcessId).Stats.MeanUs;
         var messagePack = results.Single(r => r.Id == Benchmarks.Scenarios.AddId(WireFormat.MessagePackLengthPrefixed)).Stats.MeanUs;
@@ -120,7 +124,8 @@ internal sealed record BenchmarkReport(
             RuntimeInformation.ProcessArchitecture.ToString(),
             Environment.ProcessorCount,
             wasmtimeVersion,
-            rows);
+            rows,
+            kills);
     }
 
     public string ToMarkdown()
@@ -139,6 +144,19 @@ internal sealed record BenchmarkReport(
 
         text.AppendLine();
         text.AppendLine("calls/s = 1e6 / mean µs (one caller, calls back to back). Ratios divide the row's mean by the reference row's mean. Percentiles are nearest-rank.");
+        if (KillLatency.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Kill latency: time from a call's deadline (its plugin timeout) to its `Timeout` error reaching the caller.");
+            text.AppendLine();
+            text.AppendLine("| Scenario | Samples | deadline ms | p50 ms after | p99 ms after | max ms after |");
+            text.AppendLine("|---|--:|--:|--:|--:|--:|");
+            foreach (var row in KillLatency)
+            {
+                text.AppendLine(c, $"| {row.Name} | {row.Samples} | {row.DeadlineMs} | {row.P50AfterDeadlineMs:F2} | {row.P99AfterDeadlineMs:F2} | {row.MaxAfterDeadlineMs:F2} |");
+            }
+        }
+
         return text.ToString();
     }
 

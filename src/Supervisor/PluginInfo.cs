@@ -10,6 +10,9 @@ namespace SochDb.Isolated.Supervisor;
 /// <param name="MemoryUsedBytes">The plugin's linear memory after its latest call, in bytes.</param>
 /// <param name="CallCount">The calls made to this generation.</param>
 /// <param name="Uptime">The time since this generation started.</param>
+/// <param name="WorkerRestarts">Replacement workers started since the plugin was loaded.</param>
+/// <param name="LastExitReason">How the last worker ended (<see cref="WorkerExitReason.None"/> if none has).</param>
+/// <param name="QuarantineReason">Why the plugin is quarantined, or <see langword="null"/>.</param>
 public sealed record PluginInfo(
     string Id,
     string Name,
@@ -19,4 +22,7 @@ public sealed record PluginInfo(
     int? WorkerPid,
     long MemoryUsedBytes,
     long CallCount,
-    TimeSpan Uptime);
+    TimeSpan Uptime,
+    long WorkerRestarts = 0,
+    WorkerExitReason LastExitReason = WorkerExitReason.None,
+    string? QuarantineReason = null);

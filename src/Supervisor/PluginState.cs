@@ -9,7 +9,7 @@ public enum PluginState
     /// <summary>A call is running in the plugin's worker.</summary>
     Executing,
 
-    /// <summary>The worker died; the next call starts a replacement.</summary>
+    /// <summary>The worker died; a replacement starts after the restart backoff, or with the next call.</summary>
     Crashed,
 
     /// <summary>The plugin is being reloaded; calls keep going to the current generation.</summary>
@@ -17,4 +17,10 @@ public enum PluginState
 
     /// <summary>The plugin was unloaded or the runtime shut down.</summary>
     Terminated,
+
+    /// <summary>
+    /// The crash-loop breaker tripped (too many worker failures in the restart policy's window): calls fail with
+    /// <see cref="Protocol.ErrorKind.SandboxFailed"/> until <see cref="PluginSupervisor.ResetQuarantine"/> or a reload.
+    /// </summary>
+    Quarantined,
 }

@@ -53,4 +53,10 @@ public sealed record PluginStats
 
     /// <summary>Gets the generation these statistics describe.</summary>
     public long Generation { get; init; }
+
+    /// <summary>Gets how the plugin's last worker ended (<see cref="WorkerExitReason.None"/> if none has).</summary>
+    public WorkerExitReason LastExitReason { get; init; }
+
+    /// <summary>Gets why the plugin is quarantined, or <see langword="null"/> when it is not.</summary>
+    public string? QuarantineReason { get; init; }
 }

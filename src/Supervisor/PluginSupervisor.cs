@@ -6,6 +6,7 @@ using SochDb.Isolated.Protocol.Manifest;
 using SochDb.Isolated.Protocol.Messages;
 using SochDb.Isolated.Supervisor.Audit;
 using SochDb.Isolated.Supervisor.Hosting;
+using SochDb.Isolated.Supervisor.Isolation;
 using SochDb.Isolated.Supervisor.Logging;
 using SochDb.Isolated.Supervisor.Modules;
 using SochDb.Isolated.Supervisor.Plugins;
@@ -38,6 +39,15 @@ public sealed class PluginSupervisor : IAsyncDisposable
     private readonly HostCounters hostTotals = new();
     private readonly Lazy<Task<IHostContext>> store;
     private readonly bool ownsStore;
+    private readonly IWorkerIsolation isolation;
+    private readonly CancellationTokenSource lifetime = new();
+
+    /// <summary>
+    /// Limits worker starts in flight. A start is a burst of CPU (runtime start-up, JIT, module deserialization);
+    /// fifty at once on two cores make every one of them slow enough to miss its start budget, while a few at a time
+    /// finish in the same total time with each start inside its budget.
+    /// </summary>
+    private readonly SemaphoreSlim startSlots = new(Math.Max(2, Environment.ProcessorCount));
     private long nextCallId;
     private bool shutdown;
 
@@ -51,6 +61,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
     private long workersStarted;
     private long workerCrashes;
     private long overloads;
+    private long workerRestarts;
 
     /// <summary>Initializes a new instance of the <see cref="PluginSupervisor"/> class.</summary>
     /// <param name="options">The options; validated here. Defaults when <see langword="null"/>.</param>
@@ -67,6 +78,16 @@ public sealed class PluginSupervisor : IAsyncDisposable
         this.options.Validate();
         logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SochDb.Isolated.Supervisor");
         workerPath = WorkerLauncher.Resolve(this.options.WorkerPath);
+        try
+        {
+            isolation = WorkerIsolationFactory.Create(this.options.Isolation, logger);
+        }
+        catch (IsolationException ex)
+        {
+            throw new PluginException(ErrorKind.SandboxFailed, string.Empty, $"the requested worker isolation ({this.options.Isolation.Mode}) is not available: {ex.Message}", ex);
+        }
+
+        SupervisorLog.IsolationSelected(logger, isolation.Mode, isolation.Description);
         compiler = new ModuleCompiler(new EngineSettings(), capacity: Math.Max(16, this.options.MaxSandboxes * 2));
         var auditOptions = this.options.Audit;
         if (auditOptions.Directory is null && this.options.DataDirectory is { } data)
@@ -128,6 +149,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
                     slots.Add(pluginId, slot);
                     Interlocked.Increment(ref sandboxesCreated);
                     SupervisorLog.PluginLoaded(logger, pluginId, manifest.Plugin.Name, manifest.Plugin.Version, 1, generation.Worker!.Pid);
+                    Watch(slot, generation, generation.Worker);
                     return Describe(slot);
                 }
             }
@@ -234,6 +256,10 @@ public sealed class PluginSupervisor : IAsyncDisposable
 
             old = slot.Current;
             slot.Current = next;
+
+            // A new generation is a new module: the old one's failures say nothing about it.
+            slot.Health.Reset();
+            Watch(slot, next, next.Worker!);
         }
         finally
         {
@@ -285,10 +311,13 @@ public sealed class PluginSupervisor : IAsyncDisposable
     /// <exception cref="PluginException"><see cref="ErrorKind.PluginNotFound"/>.</exception>
     public PluginStats GetPluginStats(string pluginId)
     {
-        var generation = GetSlot(pluginId).Current;
+        var slot = GetSlot(pluginId);
+        var generation = slot.Current;
         var c = generation.Counters;
         return new PluginStats
         {
+            LastExitReason = slot.Health.LastExitReason,
+            QuarantineReason = slot.Health.QuarantineReason,
             TotalCalls = Interlocked.Read(ref c.TotalCalls),
             SuccessfulCalls = Interlocked.Read(ref c.SuccessfulCalls),
             FailedCalls = Interlocked.Read(ref c.FailedCalls),
@@ -314,9 +343,11 @@ public sealed class PluginSupervisor : IAsyncDisposable
     public RuntimeStats GetRuntimeStats()
     {
         long active;
+        PluginSlot[] snapshot;
         lock (sync)
         {
             active = slots.Count;
+            snapshot = [.. slots.Values];
         }
 
         return new RuntimeStats
@@ -334,11 +365,32 @@ public sealed class PluginSupervisor : IAsyncDisposable
             WorkersStarted = Interlocked.Read(ref workersStarted),
             WorkerCrashes = Interlocked.Read(ref workerCrashes),
             Overloads = Interlocked.Read(ref overloads),
+            IsolationMode = isolation.Mode,
+            WorkerRestarts = Interlocked.Read(ref workerRestarts),
+            QuarantinedPlugins = snapshot.Count(s => s.Health.QuarantineReason is not null),
             HostCalls = Interlocked.Read(ref hostTotals.HostCalls),
             HostCallErrors = Interlocked.Read(ref hostTotals.HostCallErrors),
             CapabilityDenials = Interlocked.Read(ref hostTotals.CapabilityDenials),
             AuditRecords = auditLog.Count,
         };
+    }
+
+    /// <summary>
+    /// Lifts a plugin's quarantine (<see cref="PluginState.Quarantined"/>) and clears its failure history; the next
+    /// call starts a fresh worker. Does nothing to a plugin that is not quarantined.
+    /// </summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <returns><see langword="true"/> if the plugin was quarantined.</returns>
+    /// <exception cref="PluginException"><see cref="ErrorKind.PluginNotFound"/>.</exception>
+    public bool ResetQuarantine(string pluginId)
+    {
+        var was = GetSlot(pluginId).Health.Reset();
+        if (was)
+        {
+            SupervisorLog.QuarantineReset(logger, pluginId);
+        }
+
+        return was;
     }
 
     /// <summary>Refills a plugin's lifetime fuel budget.</summary>
@@ -359,6 +411,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
             slots.Clear();
         }
 
+        await lifetime.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(all.Select(s => RetireAsync(s, cancellationToken))).ConfigureAwait(false);
     }
 
@@ -366,6 +419,9 @@ public sealed class PluginSupervisor : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await ShutdownAsync().ConfigureAwait(false);
+        await isolation.DisposeAsync().ConfigureAwait(false);
+        lifetime.Dispose();
+        startSlots.Dispose();
         compiler.Dispose();
         await auditLog.DisposeAsync().ConfigureAwait(false);
         if (ownsStore && store.IsValueCreated && (await store.Value.ConfigureAwait(false)) is IAsyncDisposable disposable)
@@ -527,7 +583,10 @@ public sealed class PluginSupervisor : IAsyncDisposable
             worker is { HasExited: false } ? worker.Pid : null,
             generation.MemoryBytes,
             Interlocked.Read(ref generation.Counters.TotalCalls),
-            Stopwatch.GetElapsedTime(generation.StartedTimestamp));
+            Stopwatch.GetElapsedTime(generation.StartedTimestamp),
+            slot.Health.Restarts,
+            slot.Health.LastExitReason,
+            slot.Health.QuarantineReason);
     }
 
     private void ThrowIfShutdown()
@@ -561,7 +620,24 @@ public sealed class PluginSupervisor : IAsyncDisposable
 
     private async Task<(WorkerProcess Worker, long MemoryBytes)> StartWorkerAsync(string pluginId, PluginManifest manifest, CompiledModule module, HostCallRouter router, CancellationToken cancellationToken)
     {
-        var worker = await WorkerProcess.StartAsync(pluginId, workerPath, options, compiler.Settings, compiler.SettingsHash, logger, router.HandleAsync, cancellationToken).ConfigureAwait(false);
+        var limits = new WorkerLimits(
+            manifest.Resources.MemoryLimitBytes + options.Isolation.RuntimeMemoryAllowanceBytes,
+            options.Isolation.MaxProcessesPerWorker,
+            options.Isolation.CpuCoresPerWorker);
+        await startSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await StartAndLoadAsync(pluginId, manifest, module, router, limits, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            startSlots.Release();
+        }
+    }
+
+    private async Task<(WorkerProcess Worker, long MemoryBytes)> StartAndLoadAsync(string pluginId, PluginManifest manifest, CompiledModule module, HostCallRouter router, WorkerLimits limits, CancellationToken cancellationToken)
+    {
+        var worker = await WorkerProcess.StartAsync(pluginId, workerPath, options, compiler.Settings, compiler.SettingsHash, logger, router.HandleAsync, isolation, limits, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref workersStarted);
         var request = new LoadRequest
         {
@@ -591,6 +667,12 @@ public sealed class PluginSupervisor : IAsyncDisposable
         try
         {
             response = await worker.LoadAsync(request, options.InitTimeout + LoadGrace).ConfigureAwait(false);
+        }
+        catch (MemoryLimitExceededException)
+        {
+            Interlocked.Increment(ref memoryViolations);
+            await worker.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
         catch
         {
@@ -624,21 +706,122 @@ public sealed class PluginSupervisor : IAsyncDisposable
             return worker;
         }
 
-        // The previous worker died (crash, kill, or timeout kill): count it once, then start a fresh one.
+        ThrowIfQuarantined(slot);
         if (worker is not null)
         {
-            Interlocked.Increment(ref generation.Counters.WorkerCrashes);
-            Interlocked.Increment(ref workerCrashes);
+            // Its end was counted and classified where it was observed (OnWorkerExitedAsync).
             await worker.DisposeAsync().ConfigureAwait(false);
             generation.Worker = null;
         }
 
-        var restart = Interlocked.Increment(ref generation.Counters.WorkerRestarts);
+        // The backoff holds even for a caller who arrives first: a worker that crashes on every start must not be
+        // restarted in a tight loop by a steady stream of calls.
+        var wait = slot.Health.RemainingBackoff();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+
+        var restart = slot.Health.CountRestart();
+        Interlocked.Increment(ref generation.Counters.WorkerRestarts);
+        Interlocked.Increment(ref workerRestarts);
         SupervisorLog.WorkerRestarting(logger, slot.Id, restart);
-        var (replacement, memory) = await StartWorkerAsync(slot.Id, generation.Manifest, generation.Module, generation.Router, cancellationToken).ConfigureAwait(false);
+        WorkerProcess replacement;
+        long memory;
+        try
+        {
+            (replacement, memory) = await StartWorkerAsync(slot.Id, generation.Manifest, generation.Module, generation.Router, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PluginException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            RecordFailure(slot, WorkerExitReason.StartFailed, null, ex.Message);
+            throw;
+        }
+
         generation.Worker = replacement;
         generation.MemoryBytes = memory;
+        Watch(slot, generation, replacement);
         return replacement;
+    }
+
+    /// <summary>Observes a worker's end so it is classified, counted and acted on exactly once.</summary>
+    private void Watch(PluginSlot slot, PluginGeneration generation, WorkerProcess worker)
+        => _ = OnWorkerExitedAsync(slot, generation, worker);
+
+    private async Task OnWorkerExitedAsync(PluginSlot slot, PluginGeneration generation, WorkerProcess worker)
+    {
+        await worker.Exited.ConfigureAwait(false);
+        if (!RestartPolicy.IsFailure(worker.ExitReason) || slot.Terminated)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref generation.Counters.WorkerCrashes);
+        Interlocked.Increment(ref workerCrashes);
+        if (worker.ExitReason == WorkerExitReason.OutOfMemory)
+        {
+            Interlocked.Increment(ref generation.Counters.MemoryViolations);
+            Interlocked.Increment(ref memoryViolations);
+        }
+
+        var decision = RecordFailure(slot, worker.ExitReason, worker.ExitCode, null);
+        if (decision.Action == RestartAction.Restart)
+        {
+            _ = RestartInBackgroundAsync(slot, generation, decision.Delay);
+        }
+    }
+
+    private RestartDecision RecordFailure(PluginSlot slot, WorkerExitReason reason, int? exitCode, string? detail)
+    {
+        var decision = slot.Health.Record(reason, exitCode, options.RestartPolicy);
+        if (decision.Action == RestartAction.Quarantine)
+        {
+            SupervisorLog.PluginQuarantined(logger, slot.Id, detail is null ? decision.Reason : $"{decision.Reason}: {detail}");
+        }
+        else if (decision.Action == RestartAction.Restart)
+        {
+            SupervisorLog.RestartScheduled(logger, slot.Id, decision.Reason, decision.Delay.TotalMilliseconds);
+        }
+
+        return decision;
+    }
+
+    /// <summary>Starts the replacement ahead of the next call, once the backoff has passed, so that call finds a ready worker.</summary>
+    private async Task RestartInBackgroundAsync(PluginSlot slot, PluginGeneration generation, TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, lifetime.Token).ConfigureAwait(false);
+            if (!await slot.Gate.EnterAsync(bypassBound: true, lifetime.Token).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            try
+            {
+                if (!slot.Terminated && slot.Current == generation && slot.Health.QuarantineReason is null && generation.Worker is not { HasExited: false })
+                {
+                    await EnsureWorkerAsync(slot, generation, lifetime.Token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                slot.Gate.Release();
+            }
+        }
+        catch (Exception ex) when (ex is PluginException or OperationCanceledException or ObjectDisposedException)
+        {
+            // A failed start was recorded by EnsureWorkerAsync (and may have scheduled the next attempt through the
+            // policy); a cancelled one means the supervisor is shutting down.
+        }
+    }
+
+    private static void ThrowIfQuarantined(PluginSlot slot)
+    {
+        if (slot.Health.QuarantineReason is { } reason)
+        {
+            throw new PluginException(ErrorKind.SandboxFailed, slot.Id, $"plugin '{slot.Id}' is quarantined ({reason}); reset it or reload it");
+        }
     }
 
     /// <summary>The longest chain of hooks firing hooks (a hook's write firing another plugin's hook, and so on).</summary>
@@ -774,6 +957,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
                 throw new PluginException(ErrorKind.SandboxTerminated, slot.Id, $"plugin '{slot.Id}' was unloaded while the call waited");
             }
 
+            ThrowIfQuarantined(slot);
             Interlocked.Increment(ref totalInvocations);
             Interlocked.Increment(ref counters.TotalCalls);
             var resources = generation.Manifest.Resources;

@@ -61,6 +61,18 @@ public sealed class PluginSupervisorOptions
     /// <summary>Gets or sets the audit trail's options (file rotation, in-memory ring, fsync).</summary>
     public AuditLogOptions Audit { get; set; } = new();
 
+    /// <summary>
+    /// Gets or sets how often an idle worker is pinged (default 5 s; 100 ms to 10 min). One that does not answer
+    /// within <see cref="HeartbeatTimeout"/> is killed and replaced.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets how long a heartbeat may take before the worker counts as hung (default 2 s; 10 ms to 5 min).</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets how failed workers are replaced: backoff, jitter and the crash-loop breaker.</summary>
+    public RestartPolicyOptions RestartPolicy { get; set; } = new();
+
     /// <summary>Gets or sets how workers are limited and killed at OS level (cgroups, job objects, or the watchdog).</summary>
     public IsolationOptions Isolation { get; set; } = new();
 
@@ -91,6 +103,12 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(InitTimeout, TimeSpan.FromMinutes(5), nameof(InitTimeout));
         ArgumentNullException.ThrowIfNull(Audit, nameof(Audit));
         Audit.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(HeartbeatInterval, TimeSpan.FromMilliseconds(100), nameof(HeartbeatInterval));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HeartbeatInterval, TimeSpan.FromMinutes(10), nameof(HeartbeatInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(HeartbeatTimeout, TimeSpan.FromMilliseconds(10), nameof(HeartbeatTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HeartbeatTimeout, TimeSpan.FromMinutes(5), nameof(HeartbeatTimeout));
+        ArgumentNullException.ThrowIfNull(RestartPolicy, nameof(RestartPolicy));
+        RestartPolicy.Validate();
         ArgumentNullException.ThrowIfNull(Isolation, nameof(Isolation));
         Isolation.Validate();
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerEnvironment.Count, 64, nameof(WorkerEnvironment));

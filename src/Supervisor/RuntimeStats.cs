@@ -53,4 +53,13 @@ public sealed record RuntimeStats
 
     /// <summary>Gets the audit records written this session.</summary>
     public long AuditRecords { get; init; }
+
+    /// <summary>Gets the OS isolation mechanism in force for workers.</summary>
+    public Isolation.IsolationMode IsolationMode { get; init; }
+
+    /// <summary>Gets replacement workers started after failures, over all plugins.</summary>
+    public long WorkerRestarts { get; init; }
+
+    /// <summary>Gets the plugins now quarantined by the crash-loop breaker.</summary>
+    public long QuarantinedPlugins { get; init; }
 }

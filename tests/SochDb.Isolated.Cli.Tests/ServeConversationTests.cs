@@ -325,15 +325,21 @@ public sealed class ServeConversationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ServeKilled_LeavesNoOrphanWorker()
+    public async Task ServeKilled_EveryWorkerExitsWithinOneSecond()
     {
-        var info = await LoadAsync("basic", serve.WriteManifest("plugin.toml"));
-        var worker = (int)info["workerPid"]!;
-        Assert.True(ProcessProbe.IsAlive(worker));
+        var manifest = serve.WriteManifest("plugin.toml");
+        var workers = new List<int>();
+        foreach (var id in new[] { "a", "b", "c", "d" })
+        {
+            workers.Add((int)(await LoadAsync(id, manifest))["workerPid"]!);
+        }
 
-        // SIGKILL on Unix: no chance to clean up. Only the worker's own watch on its channel can end it.
+        Assert.All(workers, w => Assert.True(ProcessProbe.IsAlive(w)));
+
+        // SIGKILL on Unix: no chance to clean up. Only each worker's own watch on its channel can end it.
         serve.Process.Kill(entireProcessTree: false);
         await serve.Process.WaitForExitAsync().DefaultTimeout();
-        Assert.True(await ProcessProbe.WaitUntilGoneAsync(worker, TimeSpan.FromSeconds(5)), $"worker {worker} outlived its killed supervisor by 5 s");
+        var gone = await Task.WhenAll(workers.Select(w => ProcessProbe.WaitUntilGoneAsync(w, TimeSpan.FromSeconds(1))));
+        Assert.True(gone.All(g => g), $"workers still alive 1 s after their supervisor was killed: {string.Join(", ", workers.Where((w, i) => !gone[i]))}");
     }
 }

@@ -89,6 +89,7 @@ public sealed class WorkerLifetimeTests
     {
         var options = new SochDb.Isolated.Supervisor.PluginSupervisorOptions();
         var settings = new EngineSettings();
+        await using var isolation = SochDb.Isolated.Supervisor.Isolation.WorkerIsolationFactory.Create(options.Isolation, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var worker = await SochDb.Isolated.Supervisor.Workers.WorkerProcess.StartAsync(
             "socket-test",
             SochDb.Isolated.Supervisor.Workers.WorkerLauncher.Resolve(null),
@@ -97,6 +98,8 @@ public sealed class WorkerLifetimeTests
             settings.ComputeHash(),
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
             (_, _) => Task.FromResult(new HostCallResponse()),
+            isolation,
+            new SochDb.Isolated.Supervisor.Isolation.WorkerLimits(512L << 20, 128, 1.0),
             CancellationToken.None).DefaultTimeout();
         try
         {

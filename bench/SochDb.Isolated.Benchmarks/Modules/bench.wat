@@ -32,6 +32,9 @@
 
   (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
 
+  ;; spin() never returns: only the epoch deadline (or, for a stopped worker, the supervisor's kill) ends it.
+  (func (export "spin") (loop $forever br $forever))
+
   ;; echo(bytes) -> bytes: returns its input buffer, packed as (ptr << 32) | len.
   (func (export "echo") (param $ptr i32) (param $len i32) (result i64)
     local.get $ptr i64.extend_i32_u i64.const 32 i64.shl

@@ -74,6 +74,9 @@ internal sealed class ServeDispatcher
                 supervisor.ResetFuel(new RequestParams(parameters).RequiredString("id"));
                 return null;
 
+            case ServeMethods.PluginResetQuarantine:
+                return JsonValue.Create(supervisor.ResetQuarantine(new RequestParams(parameters).RequiredString("id")));
+
             case ServeMethods.PluginList:
                 _ = new RequestParams(parameters);
                 return ServeJson.PluginList(supervisor.ListPlugins());

@@ -37,7 +37,7 @@ internal static class ServeJson
 
     /// <summary>Writes a plugin's description.</summary>
     /// <param name="info">The plugin.</param>
-    /// <returns><c>{id, name, version, state, generation, workerPid, memoryUsedBytes, callCount, uptimeMs}</c>.</returns>
+    /// <returns><c>{id, name, version, state, generation, workerPid, memoryUsedBytes, callCount, uptimeMs, workerRestarts, lastExitReason, quarantineReason}</c>.</returns>
     public static JsonObject PluginInfo(PluginInfo info) => new()
     {
         ["id"] = info.Id,
@@ -49,6 +49,9 @@ internal static class ServeJson
         ["memoryUsedBytes"] = info.MemoryUsedBytes,
         ["callCount"] = info.CallCount,
         ["uptimeMs"] = WholeMilliseconds(info.Uptime),
+        ["workerRestarts"] = info.WorkerRestarts,
+        ["lastExitReason"] = info.LastExitReason.ToString(),
+        ["quarantineReason"] = info.QuarantineReason,
     };
 
     /// <summary>Writes a list of plugins.</summary>

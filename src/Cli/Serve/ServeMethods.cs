@@ -18,6 +18,9 @@ internal static class ServeMethods
     /// <summary><c>plugin.resetFuel {id}</c> → null.</summary>
     public const string PluginResetFuel = "plugin.resetFuel";
 
+    /// <summary><c>plugin.resetQuarantine {id}</c> → bool: lifts a quarantine (true if the plugin was quarantined).</summary>
+    public const string PluginResetQuarantine = "plugin.resetQuarantine";
+
     /// <summary><c>plugin.list {}</c> → [PluginInfo].</summary>
     public const string PluginList = "plugin.list";
 

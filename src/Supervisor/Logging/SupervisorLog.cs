@@ -14,8 +14,8 @@ internal static partial class SupervisorLog
     public static partial void WorkerOutput(ILogger logger, LogLevel level, string pluginId, int pid, string line);
 
     /// <summary>A worker exited without being asked to.</summary>
-    [LoggerMessage(EventId = 1003, EventName = "WorkerCrashed", Level = LogLevel.Warning, Message = "Worker {Pid} for plugin {PluginId} died unasked (exit code {ExitCode})")]
-    public static partial void WorkerCrashed(ILogger logger, string pluginId, int pid, int? exitCode);
+    [LoggerMessage(EventId = 1003, EventName = "WorkerCrashed", Level = LogLevel.Warning, Message = "Worker {Pid} for plugin {PluginId} ended unasked: {Reason} (exit code {ExitCode})")]
+    public static partial void WorkerCrashed(ILogger logger, string pluginId, int pid, int? exitCode, WorkerExitReason reason);
 
     /// <summary>A worker was stopped; the rung of the ladder that ended it is named.</summary>
     [LoggerMessage(EventId = 1004, EventName = "WorkerStopped", Level = LogLevel.Debug, Message = "Worker {Pid} for plugin {PluginId} stopped ({How})")]
@@ -60,4 +60,24 @@ internal static partial class SupervisorLog
     /// <summary>A table hook failed.</summary>
     [LoggerMessage(EventId = 1014, EventName = "HookFailed", Level = LogLevel.Warning, Message = "Hook {PluginId}.{Hook} on table {Table} failed with {Kind}: {Reason}")]
     public static partial void HookFailed(ILogger logger, string pluginId, string hook, string table, string kind, string reason);
+
+    /// <summary>An idle worker did not answer its heartbeat and is being killed.</summary>
+    [LoggerMessage(EventId = 1015, EventName = "HeartbeatMissed", Level = LogLevel.Warning, Message = "Worker {Pid} for plugin {PluginId} did not answer a heartbeat within {TimeoutMs:F0} ms; killing it")]
+    public static partial void HeartbeatMissed(ILogger logger, string pluginId, int pid, double timeoutMs);
+
+    /// <summary>The crash-loop breaker quarantined a plugin.</summary>
+    [LoggerMessage(EventId = 1016, EventName = "PluginQuarantined", Level = LogLevel.Error, Message = "Plugin {PluginId} is quarantined: {Reason}; calls fail until an operator resets it")]
+    public static partial void PluginQuarantined(ILogger logger, string pluginId, string reason);
+
+    /// <summary>A replacement worker is scheduled after a failure.</summary>
+    [LoggerMessage(EventId = 1017, EventName = "RestartScheduled", Level = LogLevel.Information, Message = "Plugin {PluginId}: {Reason}; replacement in {DelayMs:F0} ms")]
+    public static partial void RestartScheduled(ILogger logger, string pluginId, string reason, double delayMs);
+
+    /// <summary>An operator lifted a quarantine.</summary>
+    [LoggerMessage(EventId = 1018, EventName = "QuarantineReset", Level = LogLevel.Information, Message = "Plugin {PluginId}: quarantine lifted and failure history cleared")]
+    public static partial void QuarantineReset(ILogger logger, string pluginId);
+
+    /// <summary>The isolation mechanism in force, logged once at start.</summary>
+    [LoggerMessage(EventId = 1019, EventName = "IsolationSelected", Level = LogLevel.Information, Message = "Worker isolation: {Mode} ({Description})")]
+    public static partial void IsolationSelected(ILogger logger, Isolation.IsolationMode mode, string description);
 }

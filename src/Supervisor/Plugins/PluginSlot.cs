@@ -40,9 +40,13 @@ internal sealed class PluginSlot
     /// <summary>Gets or sets a value indicating whether the plugin was unloaded; waiting calls then fail.</summary>
     public bool Terminated { get; set; }
 
+    /// <summary>Gets the worker failure history, backoff and quarantine.</summary>
+    public WorkerHealth Health { get; } = new();
+
     /// <summary>Gets the state to report.</summary>
     public PluginState State
         => Terminated ? PluginState.Terminated
+            : Health.QuarantineReason is not null ? PluginState.Quarantined
             : Current.Worker is null || Current.Worker.HasExited ? PluginState.Crashed
             : Executing ? PluginState.Executing
             : Reloading ? PluginState.Reloading

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Isolation;
 using SochDb.Isolated.Supervisor.Logging;
 using SochDb.Isolated.Worker.Wasm;
 using StreamJsonRpc;
@@ -28,16 +29,22 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly ILogger logger;
     private readonly Queue<string> stderrTail = new();
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource lifetime = new();
+    private readonly IWorkerGroup group;
     private JsonRpc? rpc;
     private int stopping;
     private int disposed;
+    private int killReason;
+    private int inFlight;
 
-    private WorkerProcess(Process process, NamedPipeServerStream pipe, string pluginId, ILogger logger)
+    private WorkerProcess(Process process, NamedPipeServerStream pipe, string pluginId, ILogger logger, IWorkerGroup group, long osMemoryLimitBytes)
     {
         this.process = process;
         this.pipe = pipe;
         this.pluginId = pluginId;
         this.logger = logger;
+        this.group = group;
+        OsMemoryLimitBytes = osMemoryLimitBytes;
         Pid = process.Id;
     }
 
@@ -59,6 +66,16 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Gets the exit code once the process has exited (128 + signal when a signal killed it).</summary>
     public int? ExitCode { get; private set; }
 
+    /// <summary>Gets how the process ended, once it has (<see cref="WorkerExitReason.None"/> before).</summary>
+    public WorkerExitReason ExitReason { get; private set; }
+
+    /// <summary>Gets the OS memory limit of the worker's group: the plugin's limit plus the runtime allowance.</summary>
+    public long OsMemoryLimitBytes { get; }
+
+    /// <summary>Reads the worker's OS group: memory charged and OOM kills.</summary>
+    /// <returns>The snapshot.</returns>
+    public WorkerGroupSnapshot ReadGroup() => group.Read();
+
     /// <summary>Starts a worker and completes the handshake, all within <see cref="PluginSupervisorOptions.WorkerStartTimeout"/>.</summary>
     /// <param name="pluginId">The plugin the worker is for.</param>
     /// <param name="workerPath">The resolved worker path.</param>
@@ -67,9 +84,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <param name="engineHash">Their hash.</param>
     /// <param name="logger">The supervisor's logger.</param>
     /// <param name="hostCalls">Answers the worker's host calls; the supervisor is the only authority over them.</param>
+    /// <param name="isolation">Creates the worker's OS group.</param>
+    /// <param name="limits">The worker's OS limits.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The connected worker.</returns>
-    /// <exception cref="PluginException">The worker could not be started, did not connect, or failed the handshake.</exception>
+    /// <exception cref="PluginException">
+    /// The worker could not be started, placed in its OS group (<see cref="ErrorKind.SandboxFailed"/>), did not
+    /// connect, or failed the handshake.
+    /// </exception>
     public static async Task<WorkerProcess> StartAsync(
         string pluginId,
         string workerPath,
@@ -78,11 +100,23 @@ internal sealed class WorkerProcess : IAsyncDisposable
         string engineHash,
         ILogger logger,
         Func<HostCallRequest, CancellationToken, Task<HostCallResponse>> hostCalls,
+        IWorkerIsolation isolation,
+        WorkerLimits limits,
         CancellationToken cancellationToken)
     {
         await Prewarmed.Value.ConfigureAwait(false);
         var pipeName = "sochdb-" + Guid.NewGuid().ToString("N");
         var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        IWorkerGroup group;
+        try
+        {
+            group = isolation.CreateGroup(pipeName["sochdb-".Length..], limits);
+        }
+        catch (IsolationException ex)
+        {
+            throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the worker's OS group could not be created ({isolation.Mode}): {ex.Message}", ex);
+        }
+
         var pipe = new NamedPipeServerStream(pipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
         Process process;
         try
@@ -93,16 +127,28 @@ internal sealed class WorkerProcess : IAsyncDisposable
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
             await pipe.DisposeAsync().ConfigureAwait(false);
+            await group.DisposeAsync().ConfigureAwait(false);
             throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker process could not be started from '{workerPath}': {ex.Message}", ex);
         }
 
-        var worker = new WorkerProcess(process, pipe, pluginId, logger);
+        var worker = new WorkerProcess(process, pipe, pluginId, logger, group, limits.MemoryBytes);
         worker.Attach();
         var started = Stopwatch.GetTimestamp();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(options.WorkerStartTimeout);
         try
         {
+            // The worker waits for its bootstrap line before it does anything, so placing it in its group here, before
+            // that line is written, puts every byte of plugin code under the OS limits.
+            try
+            {
+                group.Add(worker.Pid);
+            }
+            catch (IsolationException ex)
+            {
+                throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the worker could not be placed in its OS group ({isolation.Mode}): {ex.Message}", ex);
+            }
+
             var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = options.WireFormat, LogLevel = (int)options.WorkerLogLevel };
             await process.StandardInput.WriteLineAsync(bootstrap.ToJsonLine().AsMemory(), budget.Token).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(budget.Token).ConfigureAwait(false);
@@ -127,7 +173,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             HandshakeResponse? response;
             try
             {
-                response = await worker.rpc.InvokeWithCancellationAsync<HandshakeResponse>(WorkerMethods.Handshake, [request], budget.Token).ConfigureAwait(false);
+                response = await worker.rpc.InvokeWithCancellationAsync<HandshakeResponse>(WorkerMethods.Handshake, [request], CancellationToken.None).WaitAsync(budget.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is ConnectionLostException or RemoteRpcException or ObjectDisposedException)
             {
@@ -145,11 +191,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
 
             SupervisorLog.WorkerStarted(logger, pluginId, worker.Pid, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            _ = worker.HeartbeatAsync(options.HeartbeatInterval, options.HeartbeatTimeout);
             return worker;
         }
         catch (Exception ex)
         {
-            await worker.KillAsync().ConfigureAwait(false);
+            await worker.KillAsync(WorkerExitReason.StartFailed).ConfigureAwait(false);
             await worker.DisposeAsync().ConfigureAwait(false);
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -199,28 +246,33 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
         else
         {
-            using var cts = new CancellationTokenSource(budget);
+            var askedAt = Stopwatch.GetTimestamp();
             try
             {
                 if (rpc is not null)
                 {
-                    await rpc.InvokeWithCancellationAsync(WorkerMethods.Shutdown, [], cts.Token).ConfigureAwait(false);
+                    // WaitAsync, not a token: a cancelled request completes only when the worker acknowledges it, and
+                    // a stopped or deadlocked worker never does.
+                    await rpc.InvokeWithCancellationAsync(WorkerMethods.Shutdown, [], CancellationToken.None).WaitAsync(budget).ConfigureAwait(false);
                 }
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ConnectionLostException or RemoteRpcException or ObjectDisposedException or IOException)
+            catch (Exception ex) when (ex is TimeoutException or ConnectionLostException or RemoteRpcException or ObjectDisposedException or IOException)
             {
                 // The polite request failed; the ladder goes on.
             }
 
             // Closing our end is the second signal: the worker exits when its channel ends.
             rpc?.Dispose();
-            if (await WaitForExitAsync(budget).ConfigureAwait(false))
+
+            // One budget for the whole polite stop: the time the request took is not granted again.
+            var left = budget - Stopwatch.GetElapsedTime(askedAt);
+            if (await WaitForExitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false))
             {
                 how = "asked";
             }
             else
             {
-                await KillAsync().ConfigureAwait(false);
+                await KillAsync(WorkerExitReason.Stopped).ConfigureAwait(false);
                 how = "killed after ignoring the stop request";
             }
         }
@@ -229,11 +281,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
         await DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Kills the worker at once and waits (bounded) until it is reaped.</summary>
+    /// <summary>Kills the worker at once (its whole OS group, then the process itself) and waits (bounded) until it is reaped.</summary>
+    /// <param name="reason">Why: recorded as the exit reason unless an earlier kill already recorded one.</param>
     /// <returns>A task that completes when the process is gone or the wait gave up.</returns>
-    public async Task KillAsync()
+    public async Task KillAsync(WorkerExitReason reason)
     {
+        Interlocked.CompareExchange(ref killReason, (int)reason, 0);
         Interlocked.Exchange(ref stopping, 1);
+        group.Kill();
         try
         {
             process.Kill(entireProcessTree: true);
@@ -255,14 +310,18 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
 
         Interlocked.Exchange(ref stopping, 1);
+        await lifetime.CancelAsync().ConfigureAwait(false);
         rpc?.Dispose();
         await pipe.DisposeAsync().ConfigureAwait(false);
         if (!HasExited)
         {
-            await KillAsync().ConfigureAwait(false);
+            await KillAsync(WorkerExitReason.Stopped).ConfigureAwait(false);
         }
 
+        // The group goes last: it kills whatever the worker may have left inside, then removes itself.
+        await group.DisposeAsync().ConfigureAwait(false);
         process.Dispose();
+        lifetime.Dispose();
     }
 
     /// <summary>Describes the last lines the worker wrote to standard error, for error messages.</summary>
@@ -313,34 +372,105 @@ internal sealed class WorkerProcess : IAsyncDisposable
     {
         var connection = rpc ?? throw new InvalidOperationException("The worker is not connected.");
         var started = Stopwatch.GetTimestamp();
-        Task<T> call;
+        Interlocked.Increment(ref inFlight);
         try
         {
-            call = connection.InvokeWithCancellationAsync<T>(method, argument is null ? [] : [argument], CancellationToken.None);
+            Task<T> call;
+            try
+            {
+                call = connection.InvokeWithCancellationAsync<T>(method, argument is null ? [] : [argument], CancellationToken.None);
+            }
+            catch (ObjectDisposedException ex)
+            {
+                throw new WorkerCrashedException(pluginId, ExitCode, "the worker's channel is closed", ex);
+            }
+
+            try
+            {
+                return await call.WaitAsync(deadline).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                SupervisorLog.WorkerUnresponsive(logger, pluginId, Pid, callId, deadline.TotalMilliseconds);
+                await KillAsync(WorkerExitReason.TimedOut).ConfigureAwait(false);
+                throw new PluginTimeoutException(pluginId, Stopwatch.GetElapsedTime(started), workerKilled: true, $"plugin '{pluginId}' did not answer within {deadline.TotalMilliseconds:F0} ms; its worker was killed");
+            }
+            catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
+            {
+                await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                throw DescribeLoss(ex);
+            }
+            catch (RemoteInvocationException ex)
+            {
+                throw new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker rejected {method}: {ex.Message}", ex);
+            }
         }
-        catch (ObjectDisposedException ex)
+        finally
         {
-            throw new WorkerCrashedException(pluginId, ExitCode, "the worker's channel is closed", ex);
+            Interlocked.Decrement(ref inFlight);
+        }
+    }
+
+    /// <summary>Turns a lost channel into the error its cause deserves: the OS memory limit, a protocol violation, or a crash.</summary>
+    private PluginException DescribeLoss(Exception inner)
+    {
+        var code = ExitCode is { } c ? $" (exit code {c})" : string.Empty;
+        return ExitReason switch
+        {
+            WorkerExitReason.OutOfMemory => new MemoryLimitExceededException(
+                pluginId,
+                group.Read().PeakMemoryBytes ?? OsMemoryLimitBytes,
+                OsMemoryLimitBytes,
+                $"the worker of plugin '{pluginId}' was killed for exceeding its OS memory limit of {OsMemoryLimitBytes / (1024 * 1024)} MiB (the plugin's limit plus the runtime allowance){code}"),
+            WorkerExitReason.ProtocolViolation => new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' broke the protocol and was killed{code}", inner),
+            _ => new WorkerCrashedException(pluginId, ExitCode, $"the worker of plugin '{pluginId}' died during the call{code}{TailSuffix()}", inner),
+        };
+    }
+
+    /// <summary>
+    /// Pings the worker while it is idle. A worker that stops answering (stopped, deadlocked, stuck in native code) is
+    /// killed, so the next call finds a fresh one instead of waiting out its own deadline.
+    /// </summary>
+    private async Task HeartbeatAsync(TimeSpan interval, TimeSpan timeout)
+    {
+        if (interval <= TimeSpan.Zero)
+        {
+            return;
         }
 
         try
         {
-            return await call.WaitAsync(deadline).ConfigureAwait(false);
+            using var timer = new PeriodicTimer(interval);
+            while (await timer.WaitForNextTickAsync(lifetime.Token).ConfigureAwait(false))
+            {
+                if (HasExited || rpc is not { } connection)
+                {
+                    return;
+                }
+
+                if (Volatile.Read(ref inFlight) > 0)
+                {
+                    // A running call has its own deadline; the heartbeat would only add noise.
+                    continue;
+                }
+
+                try
+                {
+                    // WaitAsync, not a token: StreamJsonRpc completes a cancelled request only when the other side
+                    // acknowledges the cancellation, and a hung worker never does.
+                    await connection.InvokeWithCancellationAsync<WorkerStatus>(WorkerMethods.Status, [], CancellationToken.None).WaitAsync(timeout, lifetime.Token).ConfigureAwait(false);
+                }
+                catch (TimeoutException) when (!lifetime.IsCancellationRequested)
+                {
+                    SupervisorLog.HeartbeatMissed(logger, pluginId, Pid, timeout.TotalMilliseconds);
+                    await KillAsync(WorkerExitReason.Unresponsive).ConfigureAwait(false);
+                    return;
+                }
+            }
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionLostException or ObjectDisposedException or RemoteRpcException or IOException)
         {
-            SupervisorLog.WorkerUnresponsive(logger, pluginId, Pid, callId, deadline.TotalMilliseconds);
-            await KillAsync().ConfigureAwait(false);
-            throw new PluginTimeoutException(pluginId, Stopwatch.GetElapsedTime(started), workerKilled: true, $"plugin '{pluginId}' did not answer within {deadline.TotalMilliseconds:F0} ms; its worker was killed");
-        }
-        catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
-        {
-            await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            throw new WorkerCrashedException(pluginId, ExitCode, $"the worker of plugin '{pluginId}' died during the call{(ExitCode is { } code ? $" (exit code {code})" : string.Empty)}{TailSuffix()}", ex);
-        }
-        catch (RemoteInvocationException ex)
-        {
-            throw new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker rejected {method}: {ex.Message}", ex);
+            // The worker is going away; its exit is handled where it is observed.
         }
     }
 
@@ -374,12 +504,26 @@ internal sealed class WorkerProcess : IAsyncDisposable
         // WaitForExitAsync also waits for the redirected streams to drain, so every last line is logged first.
         await process.WaitForExitAsync().ConfigureAwait(false);
         ExitCode = process.ExitCode;
-        if (!IsStopping)
+        ExitReason = Classify();
+        if (ExitReason is not WorkerExitReason.Stopped)
         {
-            SupervisorLog.WorkerCrashed(logger, pluginId, Pid, ExitCode);
+            SupervisorLog.WorkerCrashed(logger, pluginId, Pid, ExitCode, ExitReason);
         }
 
+        await lifetime.CancelAsync().ConfigureAwait(false);
         exited.TrySetResult();
+    }
+
+    private WorkerExitReason Classify()
+    {
+        // An OOM kill outranks whatever the supervisor was doing at the time: a worker killed at a deadline while the
+        // OS was already killing it for memory failed because of memory.
+        var oom = group.Read().OomKills > 0;
+        var recorded = (WorkerExitReason)Volatile.Read(ref killReason);
+        return oom && recorded is not WorkerExitReason.Stopped ? WorkerExitReason.OutOfMemory
+            : recorded is not WorkerExitReason.None ? recorded
+            : IsStopping ? WorkerExitReason.Stopped
+            : WorkerExitReason.Crashed;
     }
 
     private void OnLine(string? line, bool fromStdout)

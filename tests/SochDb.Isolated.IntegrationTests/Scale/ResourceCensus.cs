@@ -1,0 +1,85 @@
+using System.Globalization;
+
+namespace SochDb.Isolated.IntegrationTests.Scale;
+
+/// <summary>Counts what a supervisor could leak: child processes, file descriptors, worker cgroups and socket files.</summary>
+internal sealed record ResourceCensus(int Children, int FileDescriptors, int WorkerGroups, int SocketFiles)
+{
+    public static ResourceCensus Take() => new(CountChildren(), CountFileDescriptors(), CountWorkerGroups(), CountSocketFiles());
+
+    public override string ToString() => $"children={Children} fds={FileDescriptors} workerGroups={WorkerGroups} socketFiles={SocketFiles}";
+
+    private static int CountChildren()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var count = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[1] == self && fields[0] != "Z")
+                {
+                    count++;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not a process, or it went away.
+            }
+        }
+
+        return count;
+    }
+
+    private static int CountFileDescriptors()
+        => OperatingSystem.IsLinux() ? Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() : 0;
+
+    /// <summary>Worker groups (<c>w-*</c>) beneath any <c>sochdb-isolated-*</c> group under this process's own cgroups.</summary>
+    private static int CountWorkerGroups()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/proc/self/cgroup"))
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var line in File.ReadAllLines("/proc/self/cgroup"))
+        {
+            var parts = line.Split(':', 3);
+            if (parts.Length != 3)
+            {
+                continue;
+            }
+
+            var mount = parts[1].Length == 0 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup/" + parts[1].Replace("name=", string.Empty, StringComparison.Ordinal);
+            if (parts[1].Length == 0 && !Directory.Exists(mount))
+            {
+                mount = "/sys/fs/cgroup";
+            }
+
+            var own = Path.Join(mount, parts[2]);
+            if (!Directory.Exists(own))
+            {
+                continue;
+            }
+
+            foreach (var parent in Directory.EnumerateDirectories(own, "sochdb-isolated-*"))
+            {
+                count += Directory.EnumerateDirectories(parent, "w-*").Count();
+            }
+        }
+
+        return count;
+    }
+
+    private static int CountSocketFiles()
+        => OperatingSystem.IsWindows() ? 0 : Directory.EnumerateFileSystemEntries(Path.GetTempPath(), "CoreFxPipe_sochdb-*").Count();
+}
