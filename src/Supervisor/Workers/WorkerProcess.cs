@@ -19,6 +19,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
 {
     private const int StderrTailLines = 20;
 
+    /// <summary>The longest worker output line logged; longer ones are cut.</summary>
+    private const int MaxLoggedLineBytes = 4096;
+
+    /// <summary>The most worker output lines logged per second; the rest are counted and reported.</summary>
+    private const int MaxLoggedLinesPerSecond = 200;
+
     /// <summary>Warms this process's serializers once, off every call's deadline.</summary>
     private static readonly Lazy<Task> Prewarmed = new(() => Task.Run(RpcChannel.Prewarm));
 
@@ -28,6 +34,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly ILogger logger;
     private readonly Queue<string> stderrTail = new();
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly OutputRateLimiter outputLimiter = new(MaxLoggedLinesPerSecond);
+    private Task outputPumps = Task.CompletedTask;
+    private FrameLimitStream? channel;
+    private string? protocolViolation;
     private JsonRpc? rpc;
     private int stopping;
     private int disposed;
@@ -58,6 +68,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     /// <summary>Gets the exit code once the process has exited (128 + signal when a signal killed it).</summary>
     public int? ExitCode { get; private set; }
+
+    /// <summary>Gets how the worker broke the channel protocol, once it has; such a worker is killed at once.</summary>
+    internal string? ProtocolViolation => Volatile.Read(ref protocolViolation);
 
     /// <summary>Starts a worker and completes the handshake, all within <see cref="PluginSupervisorOptions.WorkerStartTimeout"/>.</summary>
     /// <param name="pluginId">The plugin the worker is for.</param>
@@ -119,7 +132,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
             // The socket file is only needed to connect. Removing it now means nothing else can connect, and a
             // supervisor that is killed later leaves no stale file behind in the temp folder.
             worker.SocketPath = RemoveSocketFile(pipeName);
-            worker.rpc = RpcChannel.Create(pipe, options.WireFormat);
+            worker.channel = new FrameLimitStream(pipe, options.WireFormat, options.MaxMessageBytes);
+            worker.rpc = RpcChannel.Create(worker.channel, options.WireFormat);
+            worker.rpc.Disconnected += worker.OnDisconnected;
             worker.rpc.AddLocalRpcMethod(WorkerMethods.HostCall, hostCalls);
             worker.rpc.StartListening();
 
@@ -127,13 +142,20 @@ internal sealed class WorkerProcess : IAsyncDisposable
             HandshakeResponse? response;
             try
             {
-                response = await worker.rpc.InvokeWithCancellationAsync<HandshakeResponse>(WorkerMethods.Handshake, [request], budget.Token).ConfigureAwait(false);
+                // WaitAsync: a cancelled request still waits for the peer to acknowledge the cancellation, which a
+                // silent worker never does.
+                response = await worker.rpc.InvokeWithCancellationAsync<HandshakeResponse>(WorkerMethods.Handshake, [request], budget.Token).WaitAsync(budget.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is ConnectionLostException or RemoteRpcException or ObjectDisposedException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                await worker.WaitForExitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                throw worker.HasExited
-                    ? worker.CrashedBeforeReady("exited during the handshake")
+                // Anything but the budget running out: a dead channel, an error answer, or an answer we cannot read.
+                if (worker.ProtocolViolation is null)
+                {
+                    await worker.WaitForExitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                }
+
+                throw worker.ProtocolViolation is { } violation ? worker.Malformed(violation, ex)
+                    : worker.HasExited ? worker.CrashedBeforeReady("exited during the handshake")
                     : new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker broke the handshake: {ex.Message}", ex);
             }
 
@@ -153,7 +175,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
             await worker.DisposeAsync().ConfigureAwait(false);
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker did not start within {options.WorkerStartTimeout.TotalSeconds:F1} s{worker.TailSuffix()}", ex);
+                // A crash, not a protocol error, even when the worker connected and then said nothing: a real worker
+                // builds its engine while answering, which an overloaded machine can stretch past the budget, so the
+                // failure is as transient as a crash. The message still tells the two apart.
+                var stage = worker.rpc is null ? "did not start" : "connected but did not answer the handshake";
+                throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker {stage} within {options.WorkerStartTimeout.TotalSeconds:F1} s and was killed{worker.TailSuffix()}", ex);
             }
 
             if (ex is IOException)
@@ -178,6 +204,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <returns>The worker's answer.</returns>
     /// <exception cref="PluginTimeoutException">The worker did not answer by the deadline and was killed.</exception>
     /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
+    /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker sent a malformed, oversized or unasked message and was killed.</exception>
     public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline)
         => CallAsync<InvokeResponse>(WorkerMethods.Invoke, request, deadline, request.CallId);
 
@@ -204,7 +231,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
             {
                 if (rpc is not null)
                 {
-                    await rpc.InvokeWithCancellationAsync(WorkerMethods.Shutdown, [], cts.Token).ConfigureAwait(false);
+                    // WaitAsync, as in the handshake: a worker that never answers must not stall the ladder.
+                    await rpc.InvokeWithCancellationAsync(WorkerMethods.Shutdown, [], cts.Token).WaitAsync(cts.Token).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or ConnectionLostException or RemoteRpcException or ObjectDisposedException or IOException)
@@ -325,7 +353,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         try
         {
-            return await call.WaitAsync(deadline).ConfigureAwait(false);
+            // A null answer is as unreadable as a wrong-typed one: every message type is a class.
+            return await call.WaitAsync(deadline).ConfigureAwait(false)
+                ?? throw new InvalidDataException($"the worker answered {method} with null");
         }
         catch (TimeoutException)
         {
@@ -335,12 +365,54 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
         {
+            // The disconnect handler has already decided whether the worker broke the protocol (it runs before
+            // pending calls fail); if it did, the worker is being killed and the call fails as its fault, not a crash.
+            if (ProtocolViolation is { } violation)
+            {
+                await KillAsync().ConfigureAwait(false);
+                throw Malformed(violation, ex);
+            }
+
             await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             throw new WorkerCrashedException(pluginId, ExitCode, $"the worker of plugin '{pluginId}' died during the call{(ExitCode is { } code ? $" (exit code {code})" : string.Empty)}{TailSuffix()}", ex);
         }
-        catch (RemoteInvocationException ex)
+        catch (RemoteRpcException ex)
         {
             throw new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker rejected {method}: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is not PluginException)
+        {
+            // The answer arrived but cannot be read as what was asked (wrong type, null, undecodable result): the
+            // worker is not speaking the protocol, and nothing it says later can be trusted either.
+            OnProtocolViolation($"its {method} answer could not be read: {ex.GetType().Name}: {ex.Message}");
+            await KillAsync().ConfigureAwait(false);
+            throw Malformed(ProtocolViolation!, ex);
+        }
+    }
+
+    private PluginException Malformed(string violation, Exception? cause)
+        => new(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' sent a malformed message and was killed ({violation})", cause);
+
+    /// <summary>Records the first protocol violation, logs it and kills the worker without waiting for it to go.</summary>
+    private void OnProtocolViolation(string violation)
+    {
+        if (Interlocked.CompareExchange(ref protocolViolation, violation, null) is not null)
+        {
+            return;
+        }
+
+        SupervisorLog.WorkerProtocolViolation(logger, pluginId, Pid, violation);
+
+        // The kill is sent before the first await; whoever fails the call awaits the reap.
+        _ = KillAsync();
+    }
+
+    private void OnDisconnected(object? sender, JsonRpcDisconnectedEventArgs e)
+    {
+        // The frame guard's finding is the precise one; StreamJsonRpc only sees that its stream threw.
+        if ((channel?.Violation ?? ChannelFault.Describe(e.Reason, e.Description, e.Exception)) is { } violation)
+        {
+            OnProtocolViolation(violation);
         }
     }
 
@@ -362,17 +434,21 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private void Attach()
     {
-        process.OutputDataReceived += (_, e) => OnLine(e.Data, fromStdout: true);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data, fromStdout: false);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        // Our own bounded line readers, not BeginErrorReadLine: its reader buffers a line until a line break comes.
+        outputPumps = Task.WhenAll(
+            Task.Run(() => OutputLineReader.PumpAsync(process.StandardOutput.BaseStream, MaxLoggedLineBytes, line => OnLine(line, fromStdout: true))),
+            Task.Run(() => OutputLineReader.PumpAsync(process.StandardError.BaseStream, MaxLoggedLineBytes, line => OnLine(line, fromStdout: false))));
         _ = WatchExitAsync();
     }
 
     private async Task WatchExitAsync()
     {
-        // WaitForExitAsync also waits for the redirected streams to drain, so every last line is logged first.
         await process.WaitForExitAsync().ConfigureAwait(false);
+
+        // Let the output drain so every last line is logged first, but not forever: a child the worker left behind
+        // could hold the pipes open.
+        await outputPumps.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        ReportDroppedOutput(outputLimiter.TakeDropped());
         ExitCode = process.ExitCode;
         if (!IsStopping)
         {
@@ -409,6 +485,20 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
         }
 
+        if (!outputLimiter.TryAcquire(Stopwatch.GetTimestamp(), out var dropped))
+        {
+            return;
+        }
+
+        ReportDroppedOutput(dropped);
         SupervisorLog.WorkerOutput(logger, level, pluginId, Pid, message);
+    }
+
+    private void ReportDroppedOutput(long dropped)
+    {
+        if (dropped > 0)
+        {
+            SupervisorLog.WorkerOutputSuppressed(logger, pluginId, Pid, dropped, outputLimiter.LinesPerSecond);
+        }
     }
 }
