@@ -8,6 +8,15 @@ namespace SochDb.Isolated.Supervisor;
 /// <summary>Options of a <see cref="PluginSupervisor"/>. Every default is safe and every value is bounded.</summary>
 public sealed class PluginSupervisorOptions
 {
+    /// <summary>
+    /// The lowest <see cref="MaxMessageBytes"/> allowed: the largest host payload a manifest may allow, plus room for the
+    /// rest of the message, so that no valid manifest can produce a message the limit refuses (in MessagePack).
+    /// </summary>
+    internal const long MaxMessageBytesFloor = Protocol.Manifest.ResourceLimits.MaxHostBytesLimit + (1024 * 1024);
+
+    /// <summary>The highest <see cref="MaxMessageBytes"/> allowed.</summary>
+    internal const long MaxMessageBytesCeiling = 1024L * 1024 * 1024;
+
     /// <summary>Gets or sets the most plugins loaded at once (default 64, as in the original; 1 to 4096).</summary>
     public int MaxSandboxes { get; set; } = 64;
 
@@ -40,6 +49,15 @@ public sealed class PluginSupervisorOptions
 
     /// <summary>Gets or sets the channel encoding (default MessagePack with a length prefix: the fastest measured).</summary>
     public WireFormat WireFormat { get; set; } = WireFormat.MessagePackLengthPrefixed;
+
+    /// <summary>
+    /// Gets or sets the largest message the supervisor accepts from a worker, in bytes (default 96 MiB;
+    /// 65 MiB to 1 GiB). A worker that announces a larger frame is killed and its call fails
+    /// with <see cref="ErrorKind.ProtocolError"/>, so a hostile worker cannot make the supervisor buffer more than this.
+    /// The default holds the largest host-call payload a manifest may allow (<c>max_host_input_bytes</c> of 64 MiB) even
+    /// as base64 in the JSON wire formats; a plugin whose results are larger than the limit fails its calls the same way.
+    /// </summary>
+    public long MaxMessageBytes { get; set; } = 96L * 1024 * 1024;
 
     /// <summary>
     /// Gets or sets the worker executable: a path to <c>SochDb.Isolated.Worker.dll</c> (run with the current
@@ -98,6 +116,8 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerStartTimeout, TimeSpan.FromMinutes(5), nameof(WorkerStartTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(WorkerStopTimeout, TimeSpan.Zero, nameof(WorkerStopTimeout));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerStopTimeout, TimeSpan.FromMinutes(5), nameof(WorkerStopTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, MaxMessageBytesFloor, nameof(MaxMessageBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxMessageBytes, MaxMessageBytesCeiling, nameof(MaxMessageBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitFuel, 1, nameof(InitFuel));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitTimeout, TimeSpan.FromMilliseconds(1), nameof(InitTimeout));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(InitTimeout, TimeSpan.FromMinutes(5), nameof(InitTimeout));

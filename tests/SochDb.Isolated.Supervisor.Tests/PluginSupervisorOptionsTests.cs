@@ -30,6 +30,8 @@ public sealed class PluginSupervisorOptionsTests
         ["InitTimeout=5min+1tick"] = o => o.InitTimeout = FiveMinutes + OneTick,
         ["WireFormat=3"] = o => o.WireFormat = (WireFormat)3,
         ["WireFormat=-1"] = o => o.WireFormat = (WireFormat)(-1),
+        ["MaxMessageBytes=65MiB-1"] = o => o.MaxMessageBytes = (65L * 1024 * 1024) - 1,
+        ["MaxMessageBytes=1GiB+1"] = o => o.MaxMessageBytes = (1L << 30) + 1,
     };
 
     private static readonly Dictionary<string, Action<PluginSupervisorOptions>> Boundaries = new(StringComparer.Ordinal)
@@ -51,6 +53,8 @@ public sealed class PluginSupervisorOptionsTests
         ["InitTimeout=5min"] = o => o.InitTimeout = FiveMinutes,
         ["WireFormat=JsonLengthPrefixed"] = o => o.WireFormat = WireFormat.JsonLengthPrefixed,
         ["WireFormat=JsonHeaders"] = o => o.WireFormat = WireFormat.JsonHeaders,
+        ["MaxMessageBytes=65MiB"] = o => o.MaxMessageBytes = 65L * 1024 * 1024,
+        ["MaxMessageBytes=1GiB"] = o => o.MaxMessageBytes = 1L << 30,
     };
 
     public static TheoryData<string> OutOfRangeCases => [.. OutOfRange.Keys];
@@ -77,6 +81,7 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(100_000_000, options.InitFuel);
         Assert.Equal(TimeSpan.FromSeconds(5), options.InitTimeout);
         Assert.Equal(WireFormat.MessagePackLengthPrefixed, options.WireFormat);
+        Assert.Equal(96L * 1024 * 1024, options.MaxMessageBytes);
         Assert.Null(options.WorkerPath);
         Assert.Equal(LogLevel.Information, options.WorkerLogLevel);
     }

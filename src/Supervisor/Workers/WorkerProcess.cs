@@ -20,6 +20,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
 {
     private const int StderrTailLines = 20;
 
+    /// <summary>The longest worker output line logged; longer ones are cut.</summary>
+    private const int MaxLoggedLineBytes = 4096;
+
+    /// <summary>The most worker output lines logged per second; the rest are counted and reported.</summary>
+    private const int MaxLoggedLinesPerSecond = 200;
+
     /// <summary>Warms this process's serializers once, off every call's deadline.</summary>
     private static readonly Lazy<Task> Prewarmed = new(() => Task.Run(RpcChannel.Prewarm));
 
@@ -31,6 +37,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource lifetime = new();
     private readonly IWorkerGroup group;
+    private readonly OutputRateLimiter outputLimiter = new(MaxLoggedLinesPerSecond);
+    private Task outputPumps = Task.CompletedTask;
+    private FrameLimitStream? channel;
+    private string? protocolViolation;
     private JsonRpc? rpc;
     private int stopping;
     private int disposed;
@@ -75,6 +85,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Reads the worker's OS group: memory charged and OOM kills.</summary>
     /// <returns>The snapshot.</returns>
     public WorkerGroupSnapshot ReadGroup() => group.Read();
+
+    /// <summary>Gets how the worker broke the channel protocol, once it has; such a worker is killed at once.</summary>
+    internal string? ProtocolViolation => Volatile.Read(ref protocolViolation);
 
     /// <summary>Starts a worker and completes the handshake, all within <see cref="PluginSupervisorOptions.WorkerStartTimeout"/>.</summary>
     /// <param name="pluginId">The plugin the worker is for.</param>
@@ -165,7 +178,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
             // The socket file is only needed to connect. Removing it now means nothing else can connect, and a
             // supervisor that is killed later leaves no stale file behind in the temp folder.
             worker.SocketPath = RemoveSocketFile(pipeName);
-            worker.rpc = RpcChannel.Create(pipe, options.WireFormat);
+            worker.channel = new FrameLimitStream(pipe, options.WireFormat, options.MaxMessageBytes);
+            worker.rpc = RpcChannel.Create(worker.channel, options.WireFormat);
+            worker.rpc.Disconnected += worker.OnDisconnected;
             worker.rpc.AddLocalRpcMethod(WorkerMethods.HostCall, hostCalls);
             worker.rpc.StartListening();
 
@@ -173,13 +188,20 @@ internal sealed class WorkerProcess : IAsyncDisposable
             HandshakeResponse? response;
             try
             {
+                // WaitAsync, not a token: a cancelled request still waits for the peer to acknowledge the
+                // cancellation, which a silent worker never does.
                 response = await worker.rpc.InvokeWithCancellationAsync<HandshakeResponse>(WorkerMethods.Handshake, [request], CancellationToken.None).WaitAsync(budget.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is ConnectionLostException or RemoteRpcException or ObjectDisposedException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                await worker.WaitForExitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                throw worker.HasExited
-                    ? worker.CrashedBeforeReady("exited during the handshake")
+                // Anything but the budget running out: a dead channel, an error answer, or an answer we cannot read.
+                if (worker.ProtocolViolation is null)
+                {
+                    await worker.WaitForExitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                }
+
+                throw worker.ProtocolViolation is { } violation ? worker.Malformed(violation, ex)
+                    : worker.HasExited ? worker.CrashedBeforeReady("exited during the handshake")
                     : new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker broke the handshake: {ex.Message}", ex);
             }
 
@@ -200,7 +222,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
             await worker.DisposeAsync().ConfigureAwait(false);
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker did not start within {options.WorkerStartTimeout.TotalSeconds:F1} s{worker.TailSuffix()}", ex);
+                // A crash, not a protocol error, even when the worker connected and then said nothing: a real worker
+                // builds its engine while answering, which an overloaded machine can stretch past the budget, so the
+                // failure is as transient as a crash. The message still tells the two apart.
+                var stage = worker.rpc is null ? "did not start" : "connected but did not answer the handshake";
+                throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker {stage} within {options.WorkerStartTimeout.TotalSeconds:F1} s and was killed{worker.TailSuffix()}", ex);
             }
 
             if (ex is IOException)
@@ -225,6 +251,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <returns>The worker's answer.</returns>
     /// <exception cref="PluginTimeoutException">The worker did not answer by the deadline and was killed.</exception>
     /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
+    /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker sent a malformed, oversized or unasked message and was killed.</exception>
     public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline)
         => CallAsync<InvokeResponse>(WorkerMethods.Invoke, request, deadline, request.CallId);
 
@@ -387,7 +414,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
             try
             {
-                return await call.WaitAsync(deadline).ConfigureAwait(false);
+                // A null answer is as unreadable as a wrong-typed one: every message type is a class.
+                return await call.WaitAsync(deadline).ConfigureAwait(false)
+                    ?? throw new InvalidDataException($"the worker answered {method} with null");
             }
             catch (TimeoutException)
             {
@@ -397,12 +426,28 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
             catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
             {
+                // The disconnect handler has already decided whether the worker broke the protocol (it runs before
+                // pending calls fail); if it did, the worker is being killed and the call fails as its fault, not a crash.
+                if (ProtocolViolation is { } violation)
+                {
+                    await KillAsync(WorkerExitReason.ProtocolViolation).ConfigureAwait(false);
+                    throw Malformed(violation, ex);
+                }
+
                 await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
                 throw DescribeLoss(ex);
             }
-            catch (RemoteInvocationException ex)
+            catch (RemoteRpcException ex)
             {
                 throw new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker rejected {method}: {ex.Message}", ex);
+            }
+            catch (Exception ex) when (ex is not PluginException)
+            {
+                // The answer arrived but cannot be read as what was asked (wrong type, null, undecodable result): the
+                // worker is not speaking the protocol, and nothing it says later can be trusted either.
+                OnProtocolViolation($"its {method} answer could not be read: {ex.GetType().Name}: {ex.Message}");
+                await KillAsync(WorkerExitReason.ProtocolViolation).ConfigureAwait(false);
+                throw Malformed(ProtocolViolation!, ex);
             }
         }
         finally
@@ -411,7 +456,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Turns a lost channel into the error its cause deserves: the OS memory limit, a protocol violation, or a crash.</summary>
+    /// <summary>Turns a lost channel into the error its cause deserves: the OS memory limit, or a crash.</summary>
     private PluginException DescribeLoss(Exception inner)
     {
         var code = ExitCode is { } c ? $" (exit code {c})" : string.Empty;
@@ -422,7 +467,6 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 group.Read().PeakMemoryBytes ?? OsMemoryLimitBytes,
                 OsMemoryLimitBytes,
                 $"the worker of plugin '{pluginId}' was killed for exceeding its OS memory limit of {OsMemoryLimitBytes / (1024 * 1024)} MiB (the plugin's limit plus the runtime allowance){code}"),
-            WorkerExitReason.ProtocolViolation => new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' broke the protocol and was killed{code}", inner),
             _ => new WorkerCrashedException(pluginId, ExitCode, $"the worker of plugin '{pluginId}' died during the call{code}{TailSuffix()}", inner),
         };
     }
@@ -433,11 +477,6 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// </summary>
     private async Task HeartbeatAsync(TimeSpan interval, TimeSpan timeout)
     {
-        if (interval <= TimeSpan.Zero)
-        {
-            return;
-        }
-
         try
         {
             using var timer = new PeriodicTimer(interval);
@@ -474,6 +513,32 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
+    private PluginException Malformed(string violation, Exception? cause)
+        => new(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' sent a malformed message and was killed ({violation})", cause);
+
+    /// <summary>Records the first protocol violation, logs it and kills the worker without waiting for it to go.</summary>
+    private void OnProtocolViolation(string violation)
+    {
+        if (Interlocked.CompareExchange(ref protocolViolation, violation, null) is not null)
+        {
+            return;
+        }
+
+        SupervisorLog.WorkerProtocolViolation(logger, pluginId, Pid, violation);
+
+        // The kill is sent before the first await; whoever fails the call awaits the reap.
+        _ = KillAsync(WorkerExitReason.ProtocolViolation);
+    }
+
+    private void OnDisconnected(object? sender, JsonRpcDisconnectedEventArgs e)
+    {
+        // The frame guard's finding is the precise one; StreamJsonRpc only sees that its stream threw.
+        if ((channel?.Violation ?? ChannelFault.Describe(e.Reason, e.Description, e.Exception)) is { } violation)
+        {
+            OnProtocolViolation(violation);
+        }
+    }
+
     private WorkerCrashedException CrashedBeforeReady(string when)
         => new WorkerCrashedException(pluginId, ExitCode, $"the worker {when}{(ExitCode is { } code ? $" (exit code {code})" : string.Empty)}{TailSuffix()}");
 
@@ -492,17 +557,21 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private void Attach()
     {
-        process.OutputDataReceived += (_, e) => OnLine(e.Data, fromStdout: true);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data, fromStdout: false);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        // Our own bounded line readers, not BeginErrorReadLine: its reader buffers a line until a line break comes.
+        outputPumps = Task.WhenAll(
+            Task.Run(() => OutputLineReader.PumpAsync(process.StandardOutput.BaseStream, MaxLoggedLineBytes, line => OnLine(line, fromStdout: true))),
+            Task.Run(() => OutputLineReader.PumpAsync(process.StandardError.BaseStream, MaxLoggedLineBytes, line => OnLine(line, fromStdout: false))));
         _ = WatchExitAsync();
     }
 
     private async Task WatchExitAsync()
     {
-        // WaitForExitAsync also waits for the redirected streams to drain, so every last line is logged first.
         await process.WaitForExitAsync().ConfigureAwait(false);
+
+        // Let the output drain so every last line is logged first, but not forever: a child the worker left behind
+        // could hold the pipes open.
+        await outputPumps.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        ReportDroppedOutput(outputLimiter.TakeDropped());
         ExitCode = process.ExitCode;
         ExitReason = Classify();
         if (ExitReason is not WorkerExitReason.Stopped)
@@ -553,6 +622,20 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
         }
 
+        if (!outputLimiter.TryAcquire(Stopwatch.GetTimestamp(), out var dropped))
+        {
+            return;
+        }
+
+        ReportDroppedOutput(dropped);
         SupervisorLog.WorkerOutput(logger, level, pluginId, Pid, message);
+    }
+
+    private void ReportDroppedOutput(long dropped)
+    {
+        if (dropped > 0)
+        {
+            SupervisorLog.WorkerOutputSuppressed(logger, pluginId, Pid, dropped, outputLimiter.LinesPerSecond);
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.IO.Pipes;
 using System.Reflection;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.RogueWorker;
 using StreamJsonRpc;
 
 if (!WorkerBootstrap.TryParse(await Console.In.ReadLineAsync(), out var bootstrap))
@@ -9,8 +10,28 @@ if (!WorkerBootstrap.TryParse(await Console.In.ReadLineAsync(), out var bootstra
     return (int)WorkerExitCode.BadBootstrap;
 }
 
+var mode = RogueMode.FromEnvironment();
+OrphanGuard.Start();
+
+// Tests find this process by the pid it announces (level 2: information, re-logged by the supervisor).
+await Console.Error.WriteLineAsync($"2|rogue: pid={Environment.ProcessId} mode={mode?.ToString() ?? "rogue"}");
+if (mode is { Armed: true, Name: "crash-at-start" })
+{
+    return mode.Code;
+}
+
 await using var pipe = new NamedPipeClientStream(".", bootstrap.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
 await pipe.ConnectAsync(10_000);
+if (mode is { Armed: false })
+{
+    return await RealWorker.RunAsync(pipe, bootstrap);
+}
+
+if (mode is not null)
+{
+    return await FaultyWorker.RunAsync(pipe, bootstrap, mode);
+}
+
 using var rpc = RpcChannel.Create(pipe, bootstrap.Wire);
 var rogue = new Rogue(bootstrap.Secret, rpc);
 rpc.AddLocalRpcTarget(rogue);
@@ -25,8 +46,8 @@ internal sealed class Rogue(string secret, JsonRpc rpc)
 
     public Task Stopped => stopped.Task;
 
-    [JsonRpcMethod(WorkerMethods.Handshake)]
-    public HandshakeResponse Handshake(HandshakeRequest request) => new()
+    /// <summary>The answer the real worker would give: the tests are about what a worker does after it is trusted.</summary>
+    public static HandshakeResponse TruthfulHandshake(string secret, HandshakeRequest request) => new()
     {
         ProtocolVersion = ProtocolConstants.Version,
         WasmtimeVersion = typeof(Wasmtime.Engine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown",
@@ -34,6 +55,9 @@ internal sealed class Rogue(string secret, JsonRpc rpc)
         Secret = secret,
         WorkerPid = Environment.ProcessId,
     };
+
+    [JsonRpcMethod(WorkerMethods.Handshake)]
+    public HandshakeResponse Handshake(HandshakeRequest request) => TruthfulHandshake(secret, request);
 
     [JsonRpcMethod(WorkerMethods.Load)]
     public LoadResponse Load(LoadRequest request) => new() { MemoryBytes = 65536 };

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace SochDb.Isolated.Supervisor.Logging;
+
+/// <summary>The supervisor's log messages about misbehaving worker channels and output (event ids 1020–1029).</summary>
+internal static partial class SupervisorLog
+{
+    /// <summary>A worker broke the channel protocol (malformed or oversized message, answer to nothing asked) and is killed.</summary>
+    [LoggerMessage(EventId = 1020, EventName = "WorkerProtocolViolation", Level = LogLevel.Error, Message = "Worker {Pid} for plugin {PluginId} sent a malformed message and is being killed: {Reason}")]
+    public static partial void WorkerProtocolViolation(ILogger logger, string pluginId, int pid, string reason);
+
+    /// <summary>A worker wrote more output lines than may be logged; the excess was counted, not logged.</summary>
+    [LoggerMessage(EventId = 1021, EventName = "WorkerOutputSuppressed", Level = LogLevel.Warning, Message = "Worker {Pid} for plugin {PluginId} wrote {Dropped} lines over the limit of {Limit} per second; they were not logged")]
+    public static partial void WorkerOutputSuppressed(ILogger logger, string pluginId, int pid, long dropped, int limit);
+}
