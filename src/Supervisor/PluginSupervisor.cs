@@ -620,10 +620,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
 
     private async Task<(WorkerProcess Worker, long MemoryBytes)> StartWorkerAsync(string pluginId, PluginManifest manifest, CompiledModule module, HostCallRouter router, CancellationToken cancellationToken)
     {
-        var limits = new WorkerLimits(
-            manifest.Resources.MemoryLimitBytes + options.Isolation.RuntimeMemoryAllowanceBytes,
-            options.Isolation.MaxProcessesPerWorker,
-            options.Isolation.CpuCoresPerWorker);
+        var limits = WorkerLimits.For(manifest.Resources.MemoryLimitBytes, options.Isolation);
         await startSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

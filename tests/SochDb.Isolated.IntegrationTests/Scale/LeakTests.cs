@@ -43,7 +43,9 @@ public sealed class LeakTests : SupervisorTestBase
         var supervisor = CreateSupervisor(o => o.WorkerStartTimeout = TimeSpan.FromMinutes(2));
         var before = ResourceCensus.Take();
 
-        var loaded = await Task.WhenAll(Enumerable.Range(0, count).Select(i => supervisor.LoadAsync($"p{i:00}", Basic, Manifest()))).WaitAsync(TimeSpan.FromMinutes(3));
+        // Fifty cold workers on two cores: each first call also pays its worker's JIT, so the deadline is generous.
+        var manifest = Manifest(resources: "memory_limit_mb = 2\ntimeout_ms = 30000\nfuel_limit = 10_000_000");
+        var loaded = await Task.WhenAll(Enumerable.Range(0, count).Select(i => supervisor.LoadAsync($"p{i:00}", Basic, manifest))).WaitAsync(TimeSpan.FromMinutes(3));
 
         Assert.Equal(count, loaded.Select(p => p.WorkerPid).Distinct().Count());
         var census = ResourceCensus.Take();
