@@ -2,6 +2,7 @@ using System.IO.Pipes;
 using System.Reflection;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Worker.Hardening;
 using StreamJsonRpc;
 
 if (!WorkerBootstrap.TryParse(await Console.In.ReadLineAsync(), out var bootstrap))
@@ -9,8 +10,18 @@ if (!WorkerBootstrap.TryParse(await Console.In.ReadLineAsync(), out var bootstra
     return (int)WorkerExitCode.BadBootstrap;
 }
 
+if (!WorkerHardener.TryApplyBeforeConnect(bootstrap.Hardening, out _))
+{
+    return (int)WorkerExitCode.HardeningFailed;
+}
+
 await using var pipe = new NamedPipeClientStream(".", bootstrap.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
 await pipe.ConnectAsync(10_000);
+if (!WorkerHardener.TryApplyAfterConnect(bootstrap.Hardening, out _))
+{
+    return (int)WorkerExitCode.HardeningFailed;
+}
+
 using var rpc = RpcChannel.Create(pipe, bootstrap.Wire);
 var rogue = new Rogue(bootstrap.Secret, rpc);
 rpc.AddLocalRpcTarget(rogue);
@@ -33,6 +44,7 @@ internal sealed class Rogue(string secret, JsonRpc rpc)
         EngineSettingsHash = request.Engine.ComputeHash(),
         Secret = secret,
         WorkerPid = Environment.ProcessId,
+        Hardening = HardeningReporter.Read(),
     };
 
     [JsonRpcMethod(WorkerMethods.Load)]
