@@ -27,6 +27,14 @@ public sealed class WorkerBootstrap
     [JsonPropertyName("logLevel")]
     public int LogLevel { get; set; } = 2;
 
+    /// <summary>
+    /// Gets or sets the measures the worker applies to itself before it answers the handshake
+    /// (<see langword="null"/>: none). The worker exits with <see cref="WorkerExitCode.HardeningFailed"/> when one
+    /// it was asked for cannot be applied, and reports what is in force in <see cref="Messages.HandshakeResponse.Hardening"/>.
+    /// </summary>
+    [JsonPropertyName("hardening")]
+    public WorkerHardeningRequest? Hardening { get; set; }
+
     /// <summary>Serializes the bootstrap as one line of JSON.</summary>
     /// <returns>The JSON text, without a line break.</returns>
     public string ToJsonLine() => JsonSerializer.Serialize(this);

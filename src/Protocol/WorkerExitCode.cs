@@ -20,4 +20,7 @@ public enum WorkerExitCode
 
     /// <summary>An unexpected exception ended the worker.</summary>
     UnhandledException = 14,
+
+    /// <summary>A hardening measure the bootstrap asked for could not be applied; the worker refuses to run plugins without it.</summary>
+    HardeningFailed = 15,
 }

@@ -95,6 +95,13 @@ public sealed class PluginSupervisorOptions
     public IsolationOptions Isolation { get; set; } = new();
 
     /// <summary>
+    /// Gets or sets how each worker process is hardened: scrubbed environment, no inherited descriptors, no new
+    /// privileges, no capabilities, its own network namespace, no core dumps, a low open-file limit, optionally an
+    /// unprivileged user. See <c>docs/security.md</c>.
+    /// </summary>
+    public HardeningOptions Hardening { get; set; } = new();
+
+    /// <summary>
     /// Gets the environment variables added to each worker's environment, which is otherwise scrubbed to what the
     /// runtime needs (at most 64 entries). For operators' runtime settings, never for secrets: plugins cannot read
     /// the environment, but a compromised worker could.
@@ -131,6 +138,8 @@ public sealed class PluginSupervisorOptions
         RestartPolicy.Validate();
         ArgumentNullException.ThrowIfNull(Isolation, nameof(Isolation));
         Isolation.Validate();
+        ArgumentNullException.ThrowIfNull(Hardening, nameof(Hardening));
+        Hardening.Validate();
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerEnvironment.Count, 64, nameof(WorkerEnvironment));
         foreach (var name in WorkerEnvironment.Keys)
         {

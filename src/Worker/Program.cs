@@ -2,6 +2,7 @@ using System.IO.Pipes;
 using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Worker;
+using SochDb.Isolated.Worker.Hardening;
 using SochDb.Isolated.Worker.Logging;
 using StreamJsonRpc;
 
@@ -22,6 +23,14 @@ using var loggerFactory = LoggerFactory.Create(builder =>
 });
 var logger = loggerFactory.CreateLogger("SochDb.Isolated.Worker");
 
+// Limits first, while nothing but trusted runtime code has run: a worker that cannot apply what it was asked for
+// refuses to go on rather than run plugins without it.
+if (!WorkerHardener.TryApplyBeforeConnect(bootstrap.Hardening, out var hardeningError))
+{
+    WorkerHardeningLog.HardeningFailed(logger, hardeningError!);
+    return (int)WorkerExitCode.HardeningFailed;
+}
+
 var pipe = new NamedPipeClientStream(".", bootstrap.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
 try
 {
@@ -33,6 +42,20 @@ catch (Exception ex) when (ex is OperationCanceledException or IOException or Un
     WorkerLog.StartupFailed(logger, $"cannot connect to pipe '{bootstrap.PipeName}': {ex.Message}");
     await pipe.DisposeAsync().ConfigureAwait(false);
     return (int)WorkerExitCode.ConnectFailed;
+}
+
+// The user switch needs the connected channel: the supervisor's pipe only accepts a peer of its own user. It is done
+// before the channel is listened to, so no handshake, module or call is ever handled under the starting user.
+if (!WorkerHardener.TryApplyAfterConnect(bootstrap.Hardening, out hardeningError))
+{
+    WorkerHardeningLog.HardeningFailed(logger, hardeningError!);
+    await pipe.DisposeAsync().ConfigureAwait(false);
+    return (int)WorkerExitCode.HardeningFailed;
+}
+
+if (bootstrap.Hardening is { } applied)
+{
+    WorkerHardeningLog.HardeningApplied(logger, applied.MaxOpenFiles, applied.DisableCoreDumps, applied.UserId);
 }
 
 using var service = new WorkerService(bootstrap.Secret, logger);

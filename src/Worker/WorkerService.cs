@@ -74,6 +74,9 @@ internal sealed class WorkerService : IDisposable
                 EngineSettingsHash = request.Engine.ComputeHash(),
                 Secret = secret,
                 WorkerPid = Environment.ProcessId,
+
+                // Read now, after every measure was applied, so the supervisor checks what is in force, not what was asked.
+                Hardening = Hardening.HardeningReporter.Read(),
             };
         }
     }

@@ -31,4 +31,13 @@ public sealed class HandshakeResponse
     [DataMember(Name = "workerPid")]
     [JsonPropertyName("workerPid")]
     public int WorkerPid { get; set; }
+
+    /// <summary>
+    /// Gets or sets what the worker found in force on itself after applying its hardening, read from the OS rather
+    /// than assumed (<see langword="null"/> from a worker that predates the report). Optional and additive: the
+    /// report carries its own <see cref="WorkerHardeningReport.Version"/>.
+    /// </summary>
+    [DataMember(Name = "hardening")]
+    [JsonPropertyName("hardening")]
+    public WorkerHardeningReport? Hardening { get; set; }
 }

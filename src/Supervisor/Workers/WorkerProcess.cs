@@ -132,9 +132,21 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         var pipe = new NamedPipeServerStream(pipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
         Process process;
+        Hardening.HardeningPlan hardening;
         try
         {
-            process = new Process { StartInfo = WorkerLauncher.CreateStartInfo(workerPath, options), EnableRaisingEvents = true };
+            hardening = Hardening.WorkerHardening.GetPlan(options.Hardening, logger);
+        }
+        catch (InvalidOperationException ex)
+        {
+            await pipe.DisposeAsync().ConfigureAwait(false);
+            await group.DisposeAsync().ConfigureAwait(false);
+            throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the required worker hardening is not available: {ex.Message}", ex);
+        }
+
+        try
+        {
+            process = new Process { StartInfo = WorkerLauncher.CreateStartInfo(workerPath, options, hardening, logger), EnableRaisingEvents = true };
             process.Start();
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
@@ -162,7 +174,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the worker could not be placed in its OS group ({isolation.Mode}): {ex.Message}", ex);
             }
 
-            var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = options.WireFormat, LogLevel = (int)options.WorkerLogLevel };
+            var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = options.WireFormat, LogLevel = (int)options.WorkerLogLevel, Hardening = hardening.WorkerRequest };
             await process.StandardInput.WriteLineAsync(bootstrap.ToJsonLine().AsMemory(), budget.Token).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(budget.Token).ConfigureAwait(false);
             process.StandardInput.Close();
@@ -205,7 +217,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
                     : new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker broke the handshake: {ex.Message}", ex);
             }
 
-            var problem = HandshakeValidator.Validate(response, secret, EngineFactory.WasmtimeVersion, engineHash);
+            var problem = HandshakeValidator.Validate(response, secret, EngineFactory.WasmtimeVersion, engineHash)
+                ?? HandshakeValidator.ValidateHardening(response!.Hardening, hardening.Expected);
             if (problem is not null)
             {
                 SupervisorLog.HandshakeRejected(logger, pluginId, worker.Pid, problem);

@@ -3,6 +3,7 @@ using System.Reflection;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
 using SochDb.Isolated.RogueWorker;
+using SochDb.Isolated.Worker.Hardening;
 using StreamJsonRpc;
 
 if (!WorkerBootstrap.TryParse(await Console.In.ReadLineAsync(), out var bootstrap))
@@ -20,8 +21,18 @@ if (mode is { Armed: true, Name: "crash-at-start" })
     return mode.Code;
 }
 
+if (!WorkerHardener.TryApplyBeforeConnect(bootstrap.Hardening, out _))
+{
+    return (int)WorkerExitCode.HardeningFailed;
+}
+
 await using var pipe = new NamedPipeClientStream(".", bootstrap.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
 await pipe.ConnectAsync(10_000);
+if (!WorkerHardener.TryApplyAfterConnect(bootstrap.Hardening, out _))
+{
+    return (int)WorkerExitCode.HardeningFailed;
+}
+
 if (mode is { Armed: false })
 {
     return await RealWorker.RunAsync(pipe, bootstrap);
@@ -54,6 +65,7 @@ internal sealed class Rogue(string secret, JsonRpc rpc)
         EngineSettingsHash = request.Engine.ComputeHash(),
         Secret = secret,
         WorkerPid = Environment.ProcessId,
+        Hardening = HardeningReporter.Read(),
     };
 
     [JsonRpcMethod(WorkerMethods.Handshake)]

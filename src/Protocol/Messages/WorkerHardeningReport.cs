@@ -1,0 +1,113 @@
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol.Messages;
+
+/// <summary>
+/// What a worker found in force on itself at handshake time, read from the OS (<c>/proc/self</c>, <c>getrlimit</c>,
+/// <c>prctl</c>) rather than assumed from what it was asked to do. The supervisor compares it with what it requested
+/// before it sends any plugin code. A <see langword="null"/> field means "not known on this platform or unreadable".
+/// </summary>
+[DataContract]
+public sealed class WorkerHardeningReport
+{
+    /// <summary>The version of this report's shape that this build writes.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>The value of a limit that is unlimited (<c>RLIM_INFINITY</c>).</summary>
+    public const long Unlimited = -1;
+
+    /// <summary>Gets or sets the shape version (<see cref="CurrentVersion"/>); a reader treats fields it does not know as absent.</summary>
+    [DataMember(Name = "version")]
+    [JsonPropertyName("version")]
+    public int Version { get; set; } = CurrentVersion;
+
+    /// <summary>Gets or sets the worker's OS: <c>linux</c>, <c>windows</c> or <c>other</c>.</summary>
+    [DataMember(Name = "platform")]
+    [JsonPropertyName("platform")]
+    public string Platform { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the <c>NoNewPrivs</c> flag of <c>/proc/self/status</c>.</summary>
+    [DataMember(Name = "noNewPrivileges")]
+    [JsonPropertyName("noNewPrivileges")]
+    public bool? NoNewPrivileges { get; set; }
+
+    /// <summary>Gets or sets the effective user id, as seen in the worker's own user namespace.</summary>
+    [DataMember(Name = "userId")]
+    [JsonPropertyName("userId")]
+    public uint? UserId { get; set; }
+
+    /// <summary>Gets or sets the effective group id, as seen in the worker's own user namespace.</summary>
+    [DataMember(Name = "groupId")]
+    [JsonPropertyName("groupId")]
+    public uint? GroupId { get; set; }
+
+    /// <summary>Gets or sets the supplementary groups.</summary>
+    [DataMember(Name = "supplementaryGroups")]
+    [JsonPropertyName("supplementaryGroups")]
+    public uint[]? SupplementaryGroups { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the real, effective, saved and file-system ids agree, and every thread
+    /// has the same ids, groups, capabilities and <c>NoNewPrivs</c> as the main thread. Credentials and
+    /// no_new_privs are per-thread in Linux, so a measure applied to one thread only would show here.
+    /// </summary>
+    [DataMember(Name = "credentialsConsistent")]
+    [JsonPropertyName("credentialsConsistent")]
+    public bool? CredentialsConsistent { get; set; }
+
+    /// <summary>Gets or sets the effective capability set (<c>CapEff</c>).</summary>
+    [DataMember(Name = "effectiveCapabilities")]
+    [JsonPropertyName("effectiveCapabilities")]
+    public ulong? EffectiveCapabilities { get; set; }
+
+    /// <summary>Gets or sets the permitted capability set (<c>CapPrm</c>).</summary>
+    [DataMember(Name = "permittedCapabilities")]
+    [JsonPropertyName("permittedCapabilities")]
+    public ulong? PermittedCapabilities { get; set; }
+
+    /// <summary>Gets or sets the capability bounding set (<c>CapBnd</c>).</summary>
+    [DataMember(Name = "boundingCapabilities")]
+    [JsonPropertyName("boundingCapabilities")]
+    public ulong? BoundingCapabilities { get; set; }
+
+    /// <summary>Gets or sets the soft <c>RLIMIT_NOFILE</c> (<see cref="Unlimited"/> for none).</summary>
+    [DataMember(Name = "openFilesSoftLimit")]
+    [JsonPropertyName("openFilesSoftLimit")]
+    public long? OpenFilesSoftLimit { get; set; }
+
+    /// <summary>Gets or sets the hard <c>RLIMIT_NOFILE</c> (<see cref="Unlimited"/> for none).</summary>
+    [DataMember(Name = "openFilesHardLimit")]
+    [JsonPropertyName("openFilesHardLimit")]
+    public long? OpenFilesHardLimit { get; set; }
+
+    /// <summary>Gets or sets the soft <c>RLIMIT_CORE</c> (<see cref="Unlimited"/> for none).</summary>
+    [DataMember(Name = "coreSoftLimit")]
+    [JsonPropertyName("coreSoftLimit")]
+    public long? CoreSoftLimit { get; set; }
+
+    /// <summary>Gets or sets the hard <c>RLIMIT_CORE</c> (<see cref="Unlimited"/> for none).</summary>
+    [DataMember(Name = "coreHardLimit")]
+    [JsonPropertyName("coreHardLimit")]
+    public long? CoreHardLimit { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the process is dumpable (<c>PR_GET_DUMPABLE</c> non-zero).</summary>
+    [DataMember(Name = "dumpable")]
+    [JsonPropertyName("dumpable")]
+    public bool? Dumpable { get; set; }
+
+    /// <summary>Gets or sets the network namespace, as <c>/proc/self/ns/net</c> reads (<c>net:[4026531840]</c>).</summary>
+    [DataMember(Name = "networkNamespace")]
+    [JsonPropertyName("networkNamespace")]
+    public string? NetworkNamespace { get; set; }
+
+    /// <summary>Gets or sets the network interfaces visible to the worker (from <c>/proc/self/net/dev</c>).</summary>
+    [DataMember(Name = "networkInterfaces")]
+    [JsonPropertyName("networkInterfaces")]
+    public string[]? NetworkInterfaces { get; set; }
+
+    /// <summary>Gets or sets what the worker could not read, for diagnostics; empty when everything was read.</summary>
+    [DataMember(Name = "problems")]
+    [JsonPropertyName("problems")]
+    public string[]? Problems { get; set; }
+}
