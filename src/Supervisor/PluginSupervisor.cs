@@ -49,6 +49,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
     /// </summary>
     private readonly SemaphoreSlim startSlots = new(Math.Max(2, Environment.ProcessorCount));
     private long nextCallId;
+    private int disposed;
     private bool shutdown;
 
     private long sandboxesCreated;
@@ -411,13 +412,23 @@ public sealed class PluginSupervisor : IAsyncDisposable
             slots.Clear();
         }
 
-        await lifetime.CancelAsync().ConfigureAwait(false);
+        if (!lifetime.IsCancellationRequested)
+        {
+            // Ends pending background restarts: nothing should start a worker once the runtime is going down.
+            await lifetime.CancelAsync().ConfigureAwait(false);
+        }
+
         await Task.WhenAll(all.Select(s => RetireAsync(s, cancellationToken))).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
         await ShutdownAsync().ConfigureAwait(false);
         await isolation.DisposeAsync().ConfigureAwait(false);
         lifetime.Dispose();
@@ -706,7 +717,17 @@ public sealed class PluginSupervisor : IAsyncDisposable
         ThrowIfQuarantined(slot);
         if (worker is not null)
         {
-            // Its end was counted and classified where it was observed (OnWorkerExitedAsync).
+            // Let the exit watcher classify the end first (it may still be draining the dead worker's output); it is
+            // counted and acted on in OnWorkerExitedAsync.
+            try
+            {
+                await worker.Exited.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Disposing kills and reaps whatever is left.
+            }
+
             await worker.DisposeAsync().ConfigureAwait(false);
             generation.Worker = null;
         }

@@ -116,7 +116,7 @@ public sealed class ServeConversationTests : IAsyncLifetime
         var manifest = serve.WriteManifest("plugin.toml");
         var info = await LoadAsync("basic", manifest);
         Assert.True(Directory.Exists(serve.DataFolder), "--data was not created");
-        Assert.Equal(["id", "name", "version", "state", "generation", "workerPid", "memoryUsedBytes", "callCount", "uptimeMs"], info.Select(p => p.Key));
+        Assert.Equal(["id", "name", "version", "state", "generation", "workerPid", "memoryUsedBytes", "callCount", "uptimeMs", "workerRestarts", "lastExitReason", "quarantineReason"], info.Select(p => p.Key));
         Assert.Equal("basic", (string?)info["id"]);
         Assert.Equal("basic", (string?)info["name"]);
         Assert.Equal("1.0.0", (string?)info["version"]);

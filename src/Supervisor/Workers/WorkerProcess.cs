@@ -67,8 +67,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Gets a task that completes when the process has exited.</summary>
     public Task Exited => exited.Task;
 
-    /// <summary>Gets a value indicating whether the process has exited.</summary>
-    public bool HasExited => exited.Task.IsCompleted;
+    /// <summary>
+    /// Gets a value indicating whether the process has exited: observed by the exit watcher, or already reaped by the
+    /// OS while the watcher still drains its output (so a call is never sent to a worker known to be dead).
+    /// </summary>
+    public bool HasExited => exited.Task.IsCompleted || ProcessGone();
 
     /// <summary>Gets a value indicating whether the supervisor asked this worker to stop (its exit is then not a crash).</summary>
     public bool IsStopping => Volatile.Read(ref stopping) != 0;
@@ -594,6 +597,18 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         await lifetime.CancelAsync().ConfigureAwait(false);
         exited.TrySetResult();
+    }
+
+    private bool ProcessGone()
+    {
+        try
+        {
+            return process.HasExited;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            return true;
+        }
     }
 
     private WorkerExitReason Classify()
