@@ -1,0 +1,84 @@
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Supervisor;
+using SochDb.Isolated.Supervisor.Isolation;
+using SochDb.Isolated.Tests;
+
+namespace SochDb.Isolated.IntegrationTests.FaultInjection;
+
+/// <summary>
+/// A worker that allocates native memory until something stops it: outside Wasmtime's reach, so only the OS limit
+/// (a cgroup here) or the watchdog can. The call must fail as <see cref="ErrorKind.MemoryLimitExceeded"/>, not as a
+/// vague crash, and everything else must go on.
+/// </summary>
+public sealed class OutOfMemoryTests : FaultInjectionTestBase
+{
+    private const string Mode = "native-alloc";
+
+    [SkippableFact]
+    public async Task NativeAllocation_PastCgroupLimit_IsOomKilledAndReportedAsMemoryLimitExceeded()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess, "cgroups are created here only by root on Linux");
+        var supervisor = await CreateArmedAsync(Mode, Configure(IsolationMode.Auto));
+        var mode = supervisor.GetRuntimeStats().IsolationMode;
+        Skip.IfNot(mode is IsolationMode.CgroupV1 or IsolationMode.CgroupV2, $"no writable cgroup hierarchy (isolation is {mode})");
+
+        await AssertOomAsync(supervisor);
+    }
+
+    [SkippableFact]
+    public async Task NativeAllocation_PastWatchdogLimit_IsKilledAndReportedAsMemoryLimitExceeded()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the rogue's allocation mode and the resident-memory probe are Linux-only here");
+        var supervisor = await CreateArmedAsync(Mode, Configure(IsolationMode.Watchdog));
+        Assert.Equal(IsolationMode.Watchdog, supervisor.GetRuntimeStats().IsolationMode);
+
+        await AssertOomAsync(supervisor);
+    }
+
+    private static Action<PluginSupervisorOptions> Configure(IsolationMode mode) => o =>
+    {
+        o.Isolation.Mode = mode;
+        o.Isolation.RuntimeMemoryAllowanceBytes = 160L << 20;
+        o.Isolation.WatchdogInterval = TimeSpan.FromMilliseconds(20);
+
+        // The kill must come from the memory limit, long before the supervisor's deadline would.
+        o.CallGrace = TimeSpan.FromSeconds(60);
+        o.RestartPolicy.InitialBackoff = TimeSpan.Zero;
+        o.WorkerEnvironment["SOCHDB_ROGUE_ALLOC_LIMIT_MB"] = "2048";
+    };
+
+    private async Task AssertOomAsync(PluginSupervisor supervisor)
+    {
+        var victim = await LoadVictimAsync(supervisor);
+        var ex = await FailVictimCallAsync(supervisor);
+
+        var oom = Assert.IsType<MemoryLimitExceededException>(ex);
+        Assert.Equal(ErrorKind.MemoryLimitExceeded, oom.Kind);
+        Assert.Equal((2L << 20) + (160L << 20), oom.LimitBytes);
+        Assert.Contains("OS memory limit", oom.Message, StringComparison.Ordinal);
+        await AssertGoneAsync(victim.WorkerPid!.Value);
+        AssertVictimCallAudited(supervisor);
+
+        var info = await WaitForAsync(supervisor, "victim", p => p.LastExitReason == WorkerExitReason.OutOfMemory);
+        Assert.Equal(WorkerExitReason.OutOfMemory, info.LastExitReason);
+        Assert.True(supervisor.GetPluginStats("victim").MemoryViolations >= 1);
+        Assert.True(supervisor.GetRuntimeStats().MemoryViolations >= 1);
+        await AssertHealthyAsync(supervisor);
+    }
+
+    private static async Task<PluginInfo> WaitForAsync(PluginSupervisor supervisor, string id, Func<PluginInfo, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TestTimeouts.Unexpected;
+        while (true)
+        {
+            var info = supervisor.ListPlugins().Single(p => p.Id == id);
+            if (condition(info))
+            {
+                return info;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"plugin {id} did not reach the expected state; last: {info}");
+            await Task.Delay(20);
+        }
+    }
+}
