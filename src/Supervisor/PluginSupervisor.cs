@@ -89,7 +89,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
         }
 
         SupervisorLog.IsolationSelected(logger, isolation.Mode, isolation.Description);
-        compiler = new ModuleCompiler(new EngineSettings(), capacity: Math.Max(16, this.options.MaxSandboxes * 2));
+        compiler = ModuleCompiler.Create(this.options, logger);
         var auditOptions = this.options.Audit;
         if (auditOptions.Directory is null && this.options.DataDirectory is { } data)
         {
@@ -359,6 +359,7 @@ public sealed class PluginSupervisor : IAsyncDisposable
             TotalFuelConsumed = Interlocked.Read(ref totalFuelConsumed),
             ModuleCacheHits = compiler.Hits,
             ModuleCacheMisses = compiler.Misses,
+            ModuleCacheDiskHits = compiler.DiskHits,
             MemoryViolations = Interlocked.Read(ref memoryViolations),
             FuelExhaustions = Interlocked.Read(ref fuelExhaustions),
             Timeouts = Interlocked.Read(ref timeouts),

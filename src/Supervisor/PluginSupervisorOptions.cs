@@ -76,6 +76,21 @@ public sealed class PluginSupervisorOptions
     /// </summary>
     public string? DataDirectory { get; set; }
 
+    /// <summary>
+    /// Gets or sets the folder of precompiled module artifacts, so that a supervisor restart does not compile every
+    /// module again. Default <see langword="null"/>: <c>module-cache</c> inside <see cref="DataDirectory"/> when that is
+    /// set, otherwise memory only. The folder is created accessible to its owner only (0700); an existing folder that
+    /// group or others may enter is not used (a warning is logged and modules stay in memory only). Only the
+    /// supervisor reads and writes it, and every artifact is verified before use. See <c>docs/architecture.md</c>.
+    /// </summary>
+    public string? ModuleCacheDirectory { get; set; }
+
+    /// <summary>
+    /// Gets or sets the most bytes the module cache folder may hold (default 1 GiB; 1 MiB to 1 TiB). Past it the least
+    /// recently used artifacts are deleted.
+    /// </summary>
+    public long ModuleCacheMaxBytes { get; set; } = 1024L * 1024 * 1024;
+
     /// <summary>Gets or sets the audit trail's options (file rotation, in-memory ring, fsync).</summary>
     public AuditLogOptions Audit { get; set; } = new();
 
@@ -108,6 +123,9 @@ public sealed class PluginSupervisorOptions
     /// </summary>
     public IDictionary<string, string> WorkerEnvironment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>Gets the module cache folder in effect: <see cref="ModuleCacheDirectory"/>, else <c>module-cache</c> in <see cref="DataDirectory"/>, else none.</summary>
+    internal string? EffectiveModuleCacheDirectory => ModuleCacheDirectory ?? (DataDirectory is { } data ? Path.Combine(data, "module-cache") : null);
+
     /// <summary>Checks every value and throws when one is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
@@ -128,6 +146,13 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(InitFuel, 1, nameof(InitFuel));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitTimeout, TimeSpan.FromMilliseconds(1), nameof(InitTimeout));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(InitTimeout, TimeSpan.FromMinutes(5), nameof(InitTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ModuleCacheMaxBytes, 1024L * 1024, nameof(ModuleCacheMaxBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ModuleCacheMaxBytes, 1024L * 1024 * 1024 * 1024, nameof(ModuleCacheMaxBytes));
+        if (ModuleCacheDirectory is { Length: 0 })
+        {
+            throw new ArgumentOutOfRangeException(nameof(ModuleCacheDirectory), ModuleCacheDirectory, "The module cache directory must not be empty; leave it null for the default.");
+        }
+
         ArgumentNullException.ThrowIfNull(Audit, nameof(Audit));
         Audit.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(HeartbeatInterval, TimeSpan.FromMilliseconds(100), nameof(HeartbeatInterval));

@@ -15,11 +15,14 @@ public sealed record RuntimeStats
     /// <summary>Gets the fuel consumed by all calls.</summary>
     public long TotalFuelConsumed { get; init; }
 
-    /// <summary>Gets the loads that reused an already compiled module.</summary>
+    /// <summary>Gets the loads that reused an already compiled module, from memory or from the disk cache.</summary>
     public long ModuleCacheHits { get; init; }
 
     /// <summary>Gets the loads that had to compile their module.</summary>
     public long ModuleCacheMisses { get; init; }
+
+    /// <summary>Gets the hits served from the on-disk module cache without compiling (a subset of <see cref="ModuleCacheHits"/>).</summary>
+    public long ModuleCacheDiskHits { get; init; }
 
     /// <summary>Gets the calls and loads stopped by a memory limit.</summary>
     public long MemoryViolations { get; init; }

@@ -32,6 +32,9 @@ public sealed class PluginSupervisorOptionsTests
         ["WireFormat=-1"] = o => o.WireFormat = (WireFormat)(-1),
         ["MaxMessageBytes=65MiB-1"] = o => o.MaxMessageBytes = (65L * 1024 * 1024) - 1,
         ["MaxMessageBytes=1GiB+1"] = o => o.MaxMessageBytes = (1L << 30) + 1,
+        ["ModuleCacheMaxBytes=1MiB-1"] = o => o.ModuleCacheMaxBytes = (1L << 20) - 1,
+        ["ModuleCacheMaxBytes=1TiB+1"] = o => o.ModuleCacheMaxBytes = (1L << 40) + 1,
+        ["ModuleCacheDirectory=empty"] = o => o.ModuleCacheDirectory = string.Empty,
     };
 
     private static readonly Dictionary<string, Action<PluginSupervisorOptions>> Boundaries = new(StringComparer.Ordinal)
@@ -55,6 +58,8 @@ public sealed class PluginSupervisorOptionsTests
         ["WireFormat=JsonHeaders"] = o => o.WireFormat = WireFormat.JsonHeaders,
         ["MaxMessageBytes=65MiB"] = o => o.MaxMessageBytes = 65L * 1024 * 1024,
         ["MaxMessageBytes=1GiB"] = o => o.MaxMessageBytes = 1L << 30,
+        ["ModuleCacheMaxBytes=1MiB"] = o => o.ModuleCacheMaxBytes = 1L << 20,
+        ["ModuleCacheMaxBytes=1TiB"] = o => o.ModuleCacheMaxBytes = 1L << 40,
     };
 
     public static TheoryData<string> OutOfRangeCases => [.. OutOfRange.Keys];

@@ -1,7 +1,10 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Manifest;
 using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Logging;
 using SochDb.Isolated.Worker.Wasm;
 using Wasmtime;
 
@@ -9,28 +12,50 @@ namespace SochDb.Isolated.Supervisor.Modules;
 
 /// <summary>
 /// Compiles modules once with an engine configured exactly like the workers', checks them against the host ABI and
-/// their manifest, and keeps the precompiled artifacts in memory keyed by the module's SHA-256.
+/// their manifest, and keeps the precompiled artifacts in memory keyed by the module's SHA-256, and on disk when given
+/// a <see cref="ModuleDiskCache"/>. A load looks in memory, then on disk, then compiles.
 /// </summary>
-/// <remarks>Thread-safe. Owns its engine.</remarks>
+/// <remarks>Thread-safe; concurrent loads of one module compile it once. Owns its engine.</remarks>
 internal sealed class ModuleCompiler : IDisposable
 {
     private readonly Engine engine;
     private readonly int capacity;
+    private readonly ModuleDiskCache? disk;
+    private readonly ILogger logger;
     private readonly Lock gate = new();
     private readonly Dictionary<string, CompiledModule> cache = new(StringComparer.Ordinal);
     private readonly Queue<string> order = new();
+    private readonly Dictionary<string, InFlight> inFlight = new(StringComparer.Ordinal);
     private long hits;
     private long misses;
+    private long diskHits;
 
     /// <summary>Initializes a new instance of the <see cref="ModuleCompiler"/> class.</summary>
     /// <param name="settings">The engine settings the workers use.</param>
-    /// <param name="capacity">The most artifacts kept; the oldest is dropped first.</param>
-    public ModuleCompiler(EngineSettings settings, int capacity)
+    /// <param name="capacity">The most artifacts kept in memory; the oldest is dropped first.</param>
+    /// <param name="disk">The on-disk cache, or <see langword="null"/> for memory only.</param>
+    /// <param name="logger">Where cache events go.</param>
+    public ModuleCompiler(EngineSettings settings, int capacity, ModuleDiskCache? disk = null, ILogger? logger = null)
     {
         Settings = settings;
         SettingsHash = settings.ComputeHash();
         engine = EngineFactory.Create(settings);
         this.capacity = Math.Max(1, capacity);
+        this.disk = disk;
+        this.logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Creates the compiler of a supervisor: default engine settings, and the disk cache its options ask for.</summary>
+    /// <param name="options">The supervisor's validated options.</param>
+    /// <param name="logger">Where cache events go.</param>
+    /// <returns>The compiler.</returns>
+    public static ModuleCompiler Create(PluginSupervisorOptions options, ILogger logger)
+    {
+        var settings = new EngineSettings();
+        var disk = options.EffectiveModuleCacheDirectory is { } directory
+            ? ModuleDiskCache.Open(directory, options.ModuleCacheMaxBytes, EngineFactory.WasmtimeVersion, settings.ComputeHash(), logger)
+            : null;
+        return new ModuleCompiler(settings, capacity: Math.Max(16, options.MaxSandboxes * 2), disk, logger);
     }
 
     /// <summary>Gets the engine settings.</summary>
@@ -39,11 +64,14 @@ internal sealed class ModuleCompiler : IDisposable
     /// <summary>Gets the hash of <see cref="Settings"/>.</summary>
     public string SettingsHash { get; }
 
-    /// <summary>Gets the loads that found their module already compiled.</summary>
+    /// <summary>Gets the loads that found their module already compiled, in memory or on disk.</summary>
     public long Hits => Interlocked.Read(ref hits);
 
-    /// <summary>Gets the loads that compiled their module.</summary>
+    /// <summary>Gets the loads that compiled their module: exactly the number of compilations.</summary>
     public long Misses => Interlocked.Read(ref misses);
+
+    /// <summary>Gets the hits served from the disk cache (a subset of <see cref="Hits"/>).</summary>
+    public long DiskHits => Interlocked.Read(ref diskHits);
 
     /// <summary>Compiles (or finds) a module and checks its imports against the host ABI.</summary>
     /// <param name="pluginId">The plugin being loaded, for errors.</param>
@@ -53,6 +81,7 @@ internal sealed class ModuleCompiler : IDisposable
     public CompiledModule Compile(string pluginId, ReadOnlySpan<byte> wasm)
     {
         var sha = Convert.ToHexStringLower(SHA256.HashData(wasm));
+        InFlight flight;
         lock (gate)
         {
             if (cache.TryGetValue(sha, out var cached))
@@ -60,47 +89,55 @@ internal sealed class ModuleCompiler : IDisposable
                 Interlocked.Increment(ref hits);
                 return cached;
             }
+
+            if (!inFlight.TryGetValue(sha, out flight!))
+            {
+                flight = new InFlight();
+                inFlight[sha] = flight;
+            }
+
+            flight.Waiters++;
         }
 
-        Interlocked.Increment(ref misses);
-        Module module;
         try
         {
-            module = Module.FromBytes(engine, pluginId, wasm);
-        }
-        catch (WasmtimeException ex)
-        {
-            throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: {Describe(ex)}", ex);
-        }
-
-        using (module)
-        {
-            var importProblem = module.Imports.Select(ImportProblem).FirstOrDefault(p => p is not null);
-            if (importProblem is not null)
+            // One load per module reads the disk or compiles; the others wait here and then find it in memory.
+            lock (flight.Lock)
             {
-                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: {importProblem}");
-            }
-
-            var (functions, hasMemory) = DescribeExports(module);
-            var bufferProblem = HostBufferProblem(module, functions, hasMemory);
-            if (bufferProblem is not null)
-            {
-                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: {bufferProblem}");
-            }
-            var compiled = new CompiledModule(sha, module.Serialize(), functions, hasMemory);
-            lock (gate)
-            {
-                if (cache.TryAdd(sha, compiled))
+                lock (gate)
                 {
-                    order.Enqueue(sha);
-                    while (order.Count > capacity)
+                    if (cache.TryGetValue(sha, out var cached))
                     {
-                        cache.Remove(order.Dequeue());
+                        Interlocked.Increment(ref hits);
+                        return cached;
                     }
                 }
-            }
 
-            return compiled;
+                var compiled = FromDisk(pluginId, sha) ?? CompileNew(pluginId, sha, wasm);
+                lock (gate)
+                {
+                    if (cache.TryAdd(sha, compiled))
+                    {
+                        order.Enqueue(sha);
+                        while (order.Count > capacity)
+                        {
+                            cache.Remove(order.Dequeue());
+                        }
+                    }
+                }
+
+                return compiled;
+            }
+        }
+        finally
+        {
+            lock (gate)
+            {
+                if (--flight.Waiters == 0)
+                {
+                    inFlight.Remove(sha);
+                }
+            }
         }
     }
 
@@ -180,6 +217,84 @@ internal sealed class ModuleCompiler : IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => engine.Dispose();
+
+    private CompiledModule? FromDisk(string pluginId, string sha)
+    {
+        // TryRead checks the header's engine and the artifact's SHA-256 before returning anything. That must come
+        // first: Module.Deserialize trusts its input completely (it maps the bytes as machine code), so bytes that are
+        // corrupt or came from another Wasmtime version or configuration would be undefined behaviour, not an error.
+        if (disk?.TryRead(sha) is not { } artifact)
+        {
+            return null;
+        }
+
+        try
+        {
+            // Deserializing here rather than trusting a stored description re-derives the exports and re-runs the ABI
+            // checks from the artifact itself, and proves the engine accepts it before a worker ever sees it.
+            using var module = Module.Deserialize(engine, pluginId, artifact);
+            if (Check(module, sha, artifact) is not { } compiled)
+            {
+                disk.Reject(sha, "the cached module no longer passes the host ABI checks");
+                return null;
+            }
+
+            Interlocked.Increment(ref hits);
+            Interlocked.Increment(ref diskHits);
+            ModuleCacheLog.DiskHit(logger, sha, pluginId);
+            return compiled;
+        }
+        catch (WasmtimeException ex)
+        {
+            disk.Reject(sha, $"the engine refused it: {Describe(ex)}");
+            return null;
+        }
+    }
+
+    private CompiledModule CompileNew(string pluginId, string sha, ReadOnlySpan<byte> wasm)
+    {
+        Interlocked.Increment(ref misses);
+        Module module;
+        try
+        {
+            module = Module.FromBytes(engine, pluginId, wasm);
+        }
+        catch (WasmtimeException ex)
+        {
+            throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: {Describe(ex)}", ex);
+        }
+
+        using (module)
+        {
+            var importProblem = module.Imports.Select(ImportProblem).FirstOrDefault(p => p is not null);
+            if (importProblem is not null)
+            {
+                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: {importProblem}");
+            }
+
+            var (functions, hasMemory) = DescribeExports(module);
+            var bufferProblem = HostBufferProblem(module, functions, hasMemory);
+            if (bufferProblem is not null)
+            {
+                throw new PluginException(ErrorKind.InvalidWasm, pluginId, $"invalid WASM: {bufferProblem}");
+            }
+
+            var artifact = module.Serialize();
+            disk?.Write(sha, artifact);
+            return new CompiledModule(sha, artifact, functions, hasMemory);
+        }
+    }
+
+    private static CompiledModule? Check(Module module, string sha, byte[] artifact)
+    {
+        if (module.Imports.Any(i => ImportProblem(i) is not null))
+        {
+            return null;
+        }
+
+        var (functions, hasMemory) = DescribeExports(module);
+        return HostBufferProblem(module, functions, hasMemory) is null ? new CompiledModule(sha, artifact, functions, hasMemory) : null;
+    }
 
     private static string Render(IEnumerable<PluginValueType?> types) => string.Join(", ", types.Select(t => t?.ToString().ToLowerInvariant() ?? "unsupported"));
 
@@ -269,5 +384,15 @@ internal sealed class ModuleCompiler : IDisposable
         }
 
         return (functions, hasMemory);
+    }
+
+    /// <summary>The loads of one module that are past the memory lookup.</summary>
+    private sealed class InFlight
+    {
+        /// <summary>Gets the lock the first load holds while it reads the disk or compiles.</summary>
+        public Lock Lock { get; } = new();
+
+        /// <summary>Gets or sets the loads holding or waiting for <see cref="Lock"/>; guarded by the compiler's gate.</summary>
+        public int Waiters { get; set; }
     }
 }
