@@ -120,12 +120,4 @@ public sealed class BatchInvokeTests : SupervisorTestBase
         var after = await supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]).DefaultTimeout();
         Assert.Equal(2, after.Values[0].AsI32());
     }
-
-    [Fact]
-    public void Options_MaxBatchRowsOutOfRange_AreRejected()
-    {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new PluginSupervisorOptions { MaxBatchRows = 0 }.Validate());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new PluginSupervisorOptions { MaxBatchRows = 1_000_001 }.Validate());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new PluginSupervisorOptions { MaxBatchDuration = TimeSpan.Zero }.Validate());
-    }
 }

@@ -32,6 +32,10 @@ public sealed class PluginSupervisorOptionsTests
         ["WireFormat=-1"] = o => o.WireFormat = (WireFormat)(-1),
         ["MaxMessageBytes=65MiB-1"] = o => o.MaxMessageBytes = (65L * 1024 * 1024) - 1,
         ["MaxMessageBytes=1GiB+1"] = o => o.MaxMessageBytes = (1L << 30) + 1,
+        ["MaxBatchRows=0"] = o => o.MaxBatchRows = 0,
+        ["MaxBatchRows=1000001"] = o => o.MaxBatchRows = 1_000_001,
+        ["MaxBatchDuration=1ms-1tick"] = o => o.MaxBatchDuration = TimeSpan.FromMilliseconds(1) - OneTick,
+        ["MaxBatchDuration=1h+1tick"] = o => o.MaxBatchDuration = TimeSpan.FromHours(1) + OneTick,
     };
 
     private static readonly Dictionary<string, Action<PluginSupervisorOptions>> Boundaries = new(StringComparer.Ordinal)
@@ -55,6 +59,10 @@ public sealed class PluginSupervisorOptionsTests
         ["WireFormat=JsonHeaders"] = o => o.WireFormat = WireFormat.JsonHeaders,
         ["MaxMessageBytes=65MiB"] = o => o.MaxMessageBytes = 65L * 1024 * 1024,
         ["MaxMessageBytes=1GiB"] = o => o.MaxMessageBytes = 1L << 30,
+        ["MaxBatchRows=1"] = o => o.MaxBatchRows = 1,
+        ["MaxBatchRows=1000000"] = o => o.MaxBatchRows = 1_000_000,
+        ["MaxBatchDuration=1ms"] = o => o.MaxBatchDuration = TimeSpan.FromMilliseconds(1),
+        ["MaxBatchDuration=1h"] = o => o.MaxBatchDuration = TimeSpan.FromHours(1),
     };
 
     public static TheoryData<string> OutOfRangeCases => [.. OutOfRange.Keys];
@@ -82,6 +90,8 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(5), options.InitTimeout);
         Assert.Equal(WireFormat.MessagePackLengthPrefixed, options.WireFormat);
         Assert.Equal(96L * 1024 * 1024, options.MaxMessageBytes);
+        Assert.Equal(10_000, options.MaxBatchRows);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.MaxBatchDuration);
         Assert.Null(options.WorkerPath);
         Assert.Equal(LogLevel.Information, options.WorkerLogLevel);
     }
