@@ -16,6 +16,7 @@ internal sealed class Scenarios : IAsyncDisposable
     public const string InProcessId = "inproc-add";
     public const string PluginId = "bench";
     public const int EchoBytes = 64 * 1024;
+    public const int BatchRows = 1000;
 
     private const string ManifestText = """
         [plugin]
@@ -36,6 +37,8 @@ internal sealed class Scenarios : IAsyncDisposable
     public static string AddId(WireFormat format) => "rpc-add-" + Slug(format);
 
     public static string EchoId(WireFormat format) => "rpc-echo64k-" + Slug(format);
+
+    public static string AddBatchId(WireFormat format) => "rpc-addbatch-" + Slug(format);
 
     public static byte[] LoadModule()
     {
@@ -94,6 +97,24 @@ internal sealed class Scenarios : IAsyncDisposable
             TimedScenario.Async(
                 () => supervisor.InvokeAsync(PluginId, "add", args),
                 r => Expect(r.Values.Count == 1 && r.Values[0].AsI32() == 3, "supervisor add(1, 2) did not return 3")));
+    }
+
+    /// <summary>
+    /// (d) <c>add(i, 2)</c> over <see cref="BatchRows"/> rows in one <c>InvokeBatchAsync</c>; each sample is the batch's
+    /// time divided by its rows, so the figures are per row and compare directly with (a) and (b).
+    /// </summary>
+    public static TimedScenario SupervisorAddBatch(PluginSupervisor supervisor, WireFormat format, int batches)
+    {
+        var rows = Enumerable.Range(0, BatchRows).Select(i => (IReadOnlyList<PluginValue>)[PluginValue.I32(i), PluginValue.I32(2)]).ToArray();
+        var timeBatch = TimedScenario.Async(
+            () => supervisor.InvokeBatchAsync(PluginId, "add", rows),
+            r => Expect(r.Rows.Count == BatchRows && r.Rows.Select((row, i) => row.Values.Count == 1 && row.Values[0].AsI32() == i + 2).All(ok => ok), "supervisor batch add returned a wrong row"));
+        return new TimedScenario(
+            AddBatchId(format),
+            $"(d) add(i32,i32) per row, batches of {BatchRows:N0}, supervisor -> worker, {format}",
+            format,
+            batches,
+            async () => await timeBatch() / BatchRows);
     }
 
     /// <summary>(c) a 64 KiB <c>echo</c> through a supervisor and its worker; checks the bytes come back intact first.</summary>

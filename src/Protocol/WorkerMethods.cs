@@ -12,6 +12,9 @@ public static class WorkerMethods
     /// <summary><see cref="Messages.InvokeRequest"/> → <see cref="Messages.InvokeResponse"/>.</summary>
     public const string Invoke = "worker.invoke";
 
+    /// <summary><see cref="Messages.InvokeBatchRequest"/> → <see cref="Messages.InvokeBatchResponse"/>.</summary>
+    public const string InvokeBatch = "worker.invokeBatch";
+
     /// <summary>No parameters → <see cref="Messages.WorkerStatus"/>.</summary>
     public const string Status = "worker.status";
 

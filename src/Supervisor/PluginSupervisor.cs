@@ -23,7 +23,7 @@ namespace SochDb.Isolated.Supervisor;
 /// <see cref="PluginSupervisorOptions.MaxQueuedCalls"/>); calls to different plugins run in parallel.
 /// Dispose (or <see cref="ShutdownAsync"/>) stops every worker.
 /// </remarks>
-public sealed class PluginSupervisor : IAsyncDisposable
+public sealed partial class PluginSupervisor : IAsyncDisposable
 {
     private static readonly TimeSpan LoadGrace = TimeSpan.FromSeconds(10);
 

@@ -60,6 +60,20 @@ public sealed class PluginSupervisorOptions
     public long MaxMessageBytes { get; set; } = 96L * 1024 * 1024;
 
     /// <summary>
+    /// Gets or sets the most argument rows one <see cref="PluginSupervisor.InvokeBatchAsync"/> may carry (default 10,000;
+    /// 1 to 1,000,000). A larger batch fails with <see cref="ErrorKind.InvalidArguments"/> without running.
+    /// </summary>
+    public int MaxBatchRows { get; set; } = 10_000;
+
+    /// <summary>
+    /// Gets or sets the most wall-clock time one batch may take (default 60 s; 1 ms to 1 h). Each row keeps the
+    /// manifest's per-call timeout; the batch gets rows × that timeout, capped at this value, so one batch cannot hold
+    /// a plugin's turn for hours. Rows that find the batch's time spent fail with <see cref="ErrorKind.Timeout"/>
+    /// without running.
+    /// </summary>
+    public TimeSpan MaxBatchDuration { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// Gets or sets the worker executable: a path to <c>SochDb.Isolated.Worker.dll</c> (run with the current
     /// <c>dotnet</c> host) or to a native executable. Default: the worker shipped beside this assembly.
     /// </summary>
@@ -143,6 +157,10 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerStopTimeout, TimeSpan.FromMinutes(5), nameof(WorkerStopTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, MaxMessageBytesFloor, nameof(MaxMessageBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxMessageBytes, MaxMessageBytesCeiling, nameof(MaxMessageBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchRows, 1, nameof(MaxBatchRows));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatchRows, 1_000_000, nameof(MaxBatchRows));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchDuration, TimeSpan.FromMilliseconds(1), nameof(MaxBatchDuration));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatchDuration, TimeSpan.FromHours(1), nameof(MaxBatchDuration));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitFuel, 1, nameof(InitFuel));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitTimeout, TimeSpan.FromMilliseconds(1), nameof(InitTimeout));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(InitTimeout, TimeSpan.FromMinutes(5), nameof(InitTimeout));

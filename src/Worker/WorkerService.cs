@@ -129,6 +129,73 @@ internal sealed class WorkerService : IDisposable
         }
     }
 
+    /// <summary>Runs a batch on a pool thread, so the channel's reader stays free to deliver host-call answers.</summary>
+    /// <param name="request">The batch.</param>
+    /// <returns>One outcome per row.</returns>
+    [JsonRpcMethod(WorkerMethods.InvokeBatch)]
+    public Task<InvokeBatchResponse> InvokeBatchAsync(InvokeBatchRequest request) => Task.Run(() => InvokeBatch(request));
+
+    /// <summary>
+    /// Runs a batch on the calling thread: each row is a call of its own, in order, in the same instance, with its own
+    /// fuel limit and epoch deadline, and a trapping row replaces the instance before the next row, as a single call does.
+    /// </summary>
+    /// <param name="request">The batch.</param>
+    /// <returns>One outcome per row, in the request's order.</returns>
+    public InvokeBatchResponse InvokeBatch(InvokeBatchRequest request)
+    {
+        lock (gate)
+        {
+            RequireHandshake();
+            if (plugin is null)
+            {
+                throw new LocalRpcException("no plugin is loaded in this worker") { ErrorCode = (int)ErrorKind.ProtocolError };
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var fuelLeft = request.FuelBudget;
+            var rows = new InvokeResponse[request.Rows.Length];
+            long fuelConsumed = 0;
+            for (var i = 0; i < rows.Length; i++)
+            {
+                var fuel = Math.Min(request.Fuel, fuelLeft);
+                var timeLeft = request.BatchTimeoutMs - (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                if (fuel <= 0)
+                {
+                    // The lifetime budget is spent: the row fails as a single call would, without running.
+                    rows[i] = new InvokeResponse { Error = new WorkerError { Kind = ErrorKind.FuelExhausted, Message = "the plugin's lifetime fuel budget is spent" } };
+                    continue;
+                }
+
+                if (timeLeft <= 0)
+                {
+                    // Stop before the supervisor's deadline would kill the worker and lose every row's answer.
+                    rows[i] = new InvokeResponse { Error = new WorkerError { Kind = ErrorKind.Timeout, Message = "the batch's time budget was spent before this row ran" } };
+                    continue;
+                }
+
+                var row = plugin.Invoke(new InvokeRequest
+                {
+                    CallId = request.CallId,
+                    Function = request.Function,
+                    Args = request.Rows[i] ?? [],
+                    Fuel = fuel,
+                    TimeoutMs = Math.Min(request.TimeoutMs, timeLeft),
+                });
+                fuelLeft -= row.FuelConsumed;
+                fuelConsumed += row.FuelConsumed;
+                rows[i] = row;
+            }
+
+            return new InvokeBatchResponse
+            {
+                Rows = rows,
+                FuelConsumed = fuelConsumed,
+                MemoryBytes = plugin.MemoryBytes,
+                PeakMemoryBytes = plugin.PeakMemoryBytes,
+            };
+        }
+    }
+
     /// <summary>Reports the worker's state.</summary>
     /// <returns>The snapshot.</returns>
     [JsonRpcMethod(WorkerMethods.Status)]

@@ -111,6 +111,37 @@ public sealed class ServeConversationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InvokeBatch_RowsAnswerInOrder_ATrappingRowCarriesItsErrorAndTheRowsCountAsCalls()
+    {
+        await LoadAsync("basic", serve.WriteManifest("plugin.toml"));
+        var rows = new JsonArray(
+            new JsonArray(Value("i32", 10), Value("i32", 2)),
+            new JsonArray(Value("i32", 1), Value("i32", 0)),
+            new JsonArray(Value("i32", 9), Value("i32", 3)));
+
+        var batch = (await Client.CallResultAsync("plugin.invokeBatch", new JsonObject { ["id"] = "basic", ["function"] = "divide", ["rows"] = rows }))!.AsObject();
+
+        var answers = batch["rows"]!.AsArray();
+        Assert.Equal(3, answers.Count);
+        Assert.Equal("""[{"type":"i32","value":5}]""", answers[0]!["results"]!.ToJsonString());
+        Assert.True((long)answers[0]!["receipt"]!["fuelConsumed"]! > 0);
+        Assert.Equal("Trap", (string?)answers[1]!["error"]!["kind"]);
+        Assert.Contains("trapped", (string?)answers[1]!["error"]!["message"], StringComparison.Ordinal);
+        Assert.Null(answers[1]!["results"]);
+        Assert.Equal("""[{"type":"i32","value":3}]""", answers[2]!["results"]!.ToJsonString());
+
+        var stats = (await Client.CallResultAsync("plugin.stats", new JsonObject { ["id"] = "basic" }))!;
+        Assert.Equal(3, (long)stats["totalCalls"]!);
+        Assert.Equal(1, (long)stats["failedCalls"]!);
+
+        var notRows = await Client.CallErrorAsync("plugin.invokeBatch", new JsonObject { ["id"] = "basic", ["function"] = "add", ["rows"] = new JsonArray(Value("i32", 1)) });
+        Assert.Equal(-32602, (int)notRows["code"]!);
+        Assert.Equal("rows[0]", (string?)notRows["data"]!["param"]);
+        await PluginErrorAsync("plugin.invokeBatch", new JsonObject { ["id"] = "ghost", ["function"] = "add", ["rows"] = new JsonArray() }, "PluginNotFound");
+        await ShutdownAsync();
+    }
+
+    [Fact]
     public async Task Conversation_LoadInvokeEveryTypeStatsReloadUnloadShutdown()
     {
         var manifest = serve.WriteManifest("plugin.toml");

@@ -35,6 +35,10 @@ public sealed class PluginSupervisorOptionsTests
         ["ModuleCacheMaxBytes=1MiB-1"] = o => o.ModuleCacheMaxBytes = (1L << 20) - 1,
         ["ModuleCacheMaxBytes=1TiB+1"] = o => o.ModuleCacheMaxBytes = (1L << 40) + 1,
         ["ModuleCacheDirectory=empty"] = o => o.ModuleCacheDirectory = string.Empty,
+        ["MaxBatchRows=0"] = o => o.MaxBatchRows = 0,
+        ["MaxBatchRows=1000001"] = o => o.MaxBatchRows = 1_000_001,
+        ["MaxBatchDuration=1ms-1tick"] = o => o.MaxBatchDuration = TimeSpan.FromMilliseconds(1) - OneTick,
+        ["MaxBatchDuration=1h+1tick"] = o => o.MaxBatchDuration = TimeSpan.FromHours(1) + OneTick,
     };
 
     private static readonly Dictionary<string, Action<PluginSupervisorOptions>> Boundaries = new(StringComparer.Ordinal)
@@ -60,6 +64,10 @@ public sealed class PluginSupervisorOptionsTests
         ["MaxMessageBytes=1GiB"] = o => o.MaxMessageBytes = 1L << 30,
         ["ModuleCacheMaxBytes=1MiB"] = o => o.ModuleCacheMaxBytes = 1L << 20,
         ["ModuleCacheMaxBytes=1TiB"] = o => o.ModuleCacheMaxBytes = 1L << 40,
+        ["MaxBatchRows=1"] = o => o.MaxBatchRows = 1,
+        ["MaxBatchRows=1000000"] = o => o.MaxBatchRows = 1_000_000,
+        ["MaxBatchDuration=1ms"] = o => o.MaxBatchDuration = TimeSpan.FromMilliseconds(1),
+        ["MaxBatchDuration=1h"] = o => o.MaxBatchDuration = TimeSpan.FromHours(1),
     };
 
     public static TheoryData<string> OutOfRangeCases => [.. OutOfRange.Keys];
@@ -87,6 +95,8 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(5), options.InitTimeout);
         Assert.Equal(WireFormat.MessagePackLengthPrefixed, options.WireFormat);
         Assert.Equal(96L * 1024 * 1024, options.MaxMessageBytes);
+        Assert.Equal(10_000, options.MaxBatchRows);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.MaxBatchDuration);
         Assert.Null(options.WorkerPath);
         Assert.Equal(LogLevel.Information, options.WorkerLogLevel);
     }

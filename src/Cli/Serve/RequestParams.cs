@@ -85,6 +85,49 @@ internal sealed class RequestParams
         return values;
     }
 
+    /// <summary>Gets a required array of argument rows, each an array of plugin values in their JSON form (<see cref="ValueJson"/>).</summary>
+    /// <param name="name">The parameter.</param>
+    /// <returns>The rows.</returns>
+    /// <exception cref="JsonRpcException"><see cref="JsonRpcErrorCodes.InvalidParams"/>: missing, not an array of arrays, or an element is not a valid value (named <c>name[i][j]</c>).</exception>
+    public IReadOnlyList<IReadOnlyList<PluginValue>> ValueRows(string name)
+    {
+        if (!TryGet(name, out var value))
+        {
+            throw JsonRpcException.InvalidParams(name, "is required (an array of argument arrays)");
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw JsonRpcException.InvalidParams(name, $"must be an array of argument arrays, not {Describe(value.ValueKind)}");
+        }
+
+        var rows = new List<IReadOnlyList<PluginValue>>(value.GetArrayLength());
+        foreach (var row in value.EnumerateArray())
+        {
+            if (row.ValueKind != JsonValueKind.Array)
+            {
+                throw JsonRpcException.InvalidParams(string.Create(CultureInfo.InvariantCulture, $"{name}[{rows.Count}]"), $"must be an array of values, not {Describe(row.ValueKind)}");
+            }
+
+            var values = new List<PluginValue>(row.GetArrayLength());
+            foreach (var item in row.EnumerateArray())
+            {
+                try
+                {
+                    values.Add(ValueJson.Read(item));
+                }
+                catch (FormatException ex)
+                {
+                    throw JsonRpcException.InvalidParams(string.Create(CultureInfo.InvariantCulture, $"{name}[{rows.Count}][{values.Count}]"), $"is not a valid value: {ex.Message}");
+                }
+            }
+
+            rows.Add(values);
+        }
+
+        return rows;
+    }
+
     /// <summary>Gets a required 64-bit integer given as a JSON number or a decimal string (JSON numbers lose precision past 2^53).</summary>
     /// <param name="name">The parameter.</param>
     /// <returns>The value.</returns>

@@ -57,6 +57,15 @@ internal sealed class ServeDispatcher
                 return ServeJson.InvokeResult(await supervisor.InvokeAsync(id, function, args, cancellationToken));
             }
 
+            case ServeMethods.PluginInvokeBatch:
+            {
+                var p = new RequestParams(parameters);
+                var id = p.RequiredString("id");
+                var function = p.RequiredString("function");
+                var rows = p.ValueRows("rows");
+                return ServeJson.BatchResult(await supervisor.InvokeBatchAsync(id, function, rows, cancellationToken));
+            }
+
             case ServeMethods.PluginReload:
             {
                 var p = new RequestParams(parameters);

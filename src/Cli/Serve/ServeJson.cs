@@ -68,6 +68,17 @@ internal static class ServeJson
         ["receipt"] = Receipt(result.Receipt),
     };
 
+    /// <summary>Writes a batch's outcome.</summary>
+    /// <param name="result">The batch's rows.</param>
+    /// <returns>
+    /// <c>{rows}</c>, one per argument row in order: <c>{results, receipt}</c> for a row that succeeded,
+    /// <c>{error, receipt}</c> for one that failed, where <c>error</c> is the data of a plugin error (<c>{kind, message, ...}</c>).
+    /// </returns>
+    public static JsonObject BatchResult(BatchResult result) => new()
+    {
+        ["rows"] = new JsonArray([.. result.Rows.Select(BatchRow)]),
+    };
+
     /// <summary>Writes a call's receipt.</summary>
     /// <param name="receipt">The receipt.</param>
     /// <returns><c>{fuelConsumed, durationUs, peakMemoryBytes, hostCalls, generation, roundTripUs, hostBytesIn, hostBytesOut, hostTimeUs}</c>, in the record's order.</returns>
@@ -83,6 +94,10 @@ internal static class ServeJson
         ["hostBytesOut"] = receipt.HostBytesOut,
         ["hostTimeUs"] = WholeMicroseconds(receipt.HostTime),
     };
+
+    private static JsonNode BatchRow(BatchRowResult row) => row.Error is { } error
+        ? new JsonObject { ["error"] = PluginErrorData.From(error), ["receipt"] = Receipt(row.Receipt) }
+        : new JsonObject { ["results"] = new JsonArray([.. row.Values.Select(v => (JsonNode)ValueJson.Write(v))]), ["receipt"] = Receipt(row.Receipt) };
 
     /// <summary>Writes a plugin's statistics.</summary>
     /// <param name="stats">The statistics.</param>

@@ -9,6 +9,9 @@ internal static class ServeMethods
     /// <summary><c>plugin.invoke {id, function, args?}</c> → <c>{results, receipt}</c>.</summary>
     public const string PluginInvoke = "plugin.invoke";
 
+    /// <summary><c>plugin.invokeBatch {id, function, rows}</c> → <c>{rows: [{results, receipt} | {error, receipt}]}</c>.</summary>
+    public const string PluginInvokeBatch = "plugin.invokeBatch";
+
     /// <summary><c>plugin.reload {id, manifestPath?, wasmPath?}</c> → PluginInfo.</summary>
     public const string PluginReload = "plugin.reload";
 

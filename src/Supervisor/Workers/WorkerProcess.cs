@@ -271,6 +271,16 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline)
         => CallAsync<InvokeResponse>(WorkerMethods.Invoke, request, deadline, request.CallId);
 
+    /// <summary>Runs a batch: one call per argument row, in order.</summary>
+    /// <param name="request">The batch.</param>
+    /// <param name="deadline">How long to wait for the whole batch before killing the worker.</param>
+    /// <returns>One outcome per row.</returns>
+    /// <exception cref="PluginTimeoutException">The worker did not answer by the deadline and was killed.</exception>
+    /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
+    /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker sent a malformed, oversized or unasked message and was killed.</exception>
+    public Task<InvokeBatchResponse> InvokeBatchAsync(InvokeBatchRequest request, TimeSpan deadline)
+        => CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId);
+
     /// <summary>Asks the worker for its status.</summary>
     /// <param name="deadline">How long to wait.</param>
     /// <returns>The status.</returns>

@@ -1,0 +1,55 @@
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol.Messages;
+
+/// <summary>
+/// Asks the worker to call one export once per argument row, in order, in the same instance: the way a database calls
+/// a function over a column. Each row is metered like a single <see cref="InvokeRequest"/>.
+/// </summary>
+[DataContract]
+public sealed class InvokeBatchRequest
+{
+    /// <summary>Gets or sets the supervisor's id for the batch; every row's host calls carry it.</summary>
+    [DataMember(Name = "callId")]
+    [JsonPropertyName("callId")]
+    public long CallId { get; set; }
+
+    /// <summary>Gets or sets the export to call.</summary>
+    [DataMember(Name = "function")]
+    [JsonPropertyName("function")]
+    public string Function { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the argument rows, one call each.</summary>
+    [DataMember(Name = "rows")]
+    [JsonPropertyName("rows")]
+    public WireValue[][] Rows { get; set; } = [];
+
+    /// <summary>Gets or sets the fuel each row may consume (the per-call limit).</summary>
+    [DataMember(Name = "fuel")]
+    [JsonPropertyName("fuel")]
+    public long Fuel { get; set; }
+
+    /// <summary>
+    /// Gets or sets the fuel the whole batch may consume (what is left of the plugin's lifetime budget). A row gets the
+    /// smaller of <see cref="Fuel"/> and what is left of this; a row that finds it spent fails with
+    /// <see cref="ErrorKind.FuelExhausted"/> without running.
+    /// </summary>
+    [DataMember(Name = "fuelBudget")]
+    [JsonPropertyName("fuelBudget")]
+    public long FuelBudget { get; set; }
+
+    /// <summary>Gets or sets each row's wall-clock budget in milliseconds (the per-call timeout).</summary>
+    [DataMember(Name = "timeoutMs")]
+    [JsonPropertyName("timeoutMs")]
+    public long TimeoutMs { get; set; }
+
+    /// <summary>
+    /// Gets or sets the whole batch's wall-clock budget in milliseconds. A row gets the smaller of
+    /// <see cref="TimeoutMs"/> and what is left of this; rows that find it spent fail with
+    /// <see cref="ErrorKind.Timeout"/> without running, so the worker answers before the supervisor's deadline.
+    /// </summary>
+    [DataMember(Name = "batchTimeoutMs")]
+    [JsonPropertyName("batchTimeoutMs")]
+    public long BatchTimeoutMs { get; set; }
+}

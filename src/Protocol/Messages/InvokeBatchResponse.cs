@@ -1,0 +1,29 @@
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+
+namespace SochDb.Isolated.Protocol.Messages;
+
+/// <summary>The outcome of a batch: one <see cref="InvokeResponse"/> per row, in the request's order.</summary>
+[DataContract]
+public sealed class InvokeBatchResponse
+{
+    /// <summary>Gets or sets each row's results or error and what it consumed.</summary>
+    [DataMember(Name = "rows")]
+    [JsonPropertyName("rows")]
+    public InvokeResponse[] Rows { get; set; } = [];
+
+    /// <summary>Gets or sets the fuel all rows consumed together.</summary>
+    [DataMember(Name = "fuelConsumed")]
+    [JsonPropertyName("fuelConsumed")]
+    public long FuelConsumed { get; set; }
+
+    /// <summary>Gets or sets the instance's linear memory after the last row, in bytes.</summary>
+    [DataMember(Name = "memoryBytes")]
+    [JsonPropertyName("memoryBytes")]
+    public long MemoryBytes { get; set; }
+
+    /// <summary>Gets or sets the largest linear memory the worker has seen for this plugin, in bytes.</summary>
+    [DataMember(Name = "peakMemoryBytes")]
+    [JsonPropertyName("peakMemoryBytes")]
+    public long PeakMemoryBytes { get; set; }
+}

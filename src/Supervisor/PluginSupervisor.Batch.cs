@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Logging;
+using SochDb.Isolated.Supervisor.Plugins;
+
+namespace SochDb.Isolated.Supervisor;
+
+/// <content>Batch calls: one export over many argument rows in one round trip.</content>
+public sealed partial class PluginSupervisor
+{
+    // What a value costs on the wire besides its bytes: type tag, bits, property names in the JSON formats.
+    private const long WireValueOverhead = 48;
+
+    /// <summary>
+    /// Calls one export once per argument row, in order, in one round trip to the worker: the way a database calls a
+    /// function over a column. Each row is metered like a call (the manifest's per-call fuel limit and timeout, the
+    /// lifetime fuel budget, the statistics) and fails on its own: a trapping row gets its error, the instance is
+    /// replaced, and the next row runs. The batch takes one turn at the plugin's gate.
+    /// </summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <param name="function">The export.</param>
+    /// <param name="rows">The argument rows; at most <see cref="PluginSupervisorOptions.MaxBatchRows"/>.</param>
+    /// <param name="cancellationToken">Stops waiting; a batch already in the worker still finishes within its deadline.</param>
+    /// <returns>Each row's results or error.</returns>
+    /// <exception cref="PluginException">
+    /// The batch as a whole failed: <see cref="ErrorKind.InvalidArguments"/> (too many rows or too large), or the worker
+    /// timed out, crashed or broke the protocol, or the plugin is quarantined, overloaded or gone.
+    /// </exception>
+    public Task<BatchResult> InvokeBatchAsync(string pluginId, string function, IReadOnlyList<IReadOnlyList<PluginValue>> rows, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(rows);
+        var slot = GetSlot(pluginId);
+        if (rows.Count > options.MaxBatchRows)
+        {
+            throw new PluginException(ErrorKind.InvalidArguments, slot.Id, $"a batch of {rows.Count} rows is over the limit of {options.MaxBatchRows} (MaxBatchRows)");
+        }
+
+        var wireRows = new WireValue[rows.Count][];
+        long bytes = 0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i] ?? [];
+            wireRows[i] = [.. row.Select(a => new WireValue { Type = a.Type, Bits = a.RawBits, Bytes = a.RawBytes })];
+            foreach (var value in wireRows[i])
+            {
+                // Base64 in the JSON formats: four bytes on the wire for every three.
+                bytes += WireValueOverhead + ((value.Bytes?.LongLength ?? 0) * 4 / 3);
+            }
+        }
+
+        if (bytes > options.MaxMessageBytes)
+        {
+            throw new PluginException(ErrorKind.InvalidArguments, slot.Id, $"a batch of about {bytes} bytes is over the limit of {options.MaxMessageBytes} bytes (MaxMessageBytes)");
+        }
+
+        // The batch runs to completion even if the caller stops waiting, so the gate and the accounting stay right.
+        return InvokeBatchCoreAsync(slot, function, wireRows, cancellationToken).WaitAsync(cancellationToken);
+    }
+
+    private async Task<BatchResult> InvokeBatchCoreAsync(PluginSlot slot, string function, WireValue[][] rows, CancellationToken cancellationToken)
+    {
+        if (!await slot.Gate.EnterAsync(bypassBound: false, cancellationToken).ConfigureAwait(false))
+        {
+            Interlocked.Increment(ref overloads);
+            throw new OverloadedException(slot.Id, slot.Gate.Queued, TimeSpan.FromMilliseconds(slot.Current.Manifest.Resources.TimeoutMs));
+        }
+
+        var callId = Interlocked.Increment(ref nextCallId);
+        var generation = slot.Current;
+        var counters = generation.Counters;
+        var counted = false;
+        try
+        {
+            if (slot.Terminated)
+            {
+                throw new PluginException(ErrorKind.SandboxTerminated, slot.Id, $"plugin '{slot.Id}' was unloaded while the batch waited");
+            }
+
+            ThrowIfQuarantined(slot);
+            if (rows.Length == 0)
+            {
+                return new BatchResult([], 0, TimeSpan.Zero);
+            }
+
+            // Every row is a call in the statistics, whether it runs, fails in the guest or is lost with the worker.
+            Interlocked.Add(ref totalInvocations, rows.Length);
+            Interlocked.Add(ref counters.TotalCalls, rows.Length);
+            counted = true;
+            var resources = generation.Manifest.Resources;
+            var rowTimeout = TimeSpan.FromMilliseconds(resources.TimeoutMs);
+
+            // Each row keeps the per-call timeout (enforced in the worker by the epoch deadline); the batch as a whole
+            // gets the sum, capped so one batch cannot hold the plugin's turn indefinitely. The worker stops starting
+            // rows when the batch budget is spent, so it answers before the supervisor's deadline kills it.
+            var batchTimeout = TimeSpan.FromTicks((long)Math.Min(rowTimeout.Ticks * (double)rows.Length, options.MaxBatchDuration.Ticks));
+            var worker = await EnsureWorkerAsync(slot, generation, cancellationToken).ConfigureAwait(false);
+            var request = new InvokeBatchRequest
+            {
+                CallId = callId,
+                Function = function,
+                Rows = rows,
+                Fuel = resources.FuelLimit,
+                FuelBudget = generation.Budget.Remaining,
+                TimeoutMs = Math.Max(1, (long)rowTimeout.TotalMilliseconds),
+                BatchTimeoutMs = Math.Max(1, (long)batchTimeout.TotalMilliseconds),
+            };
+
+            slot.Executing = true;
+            var sent = Stopwatch.GetTimestamp();
+            InvokeBatchResponse response;
+            var hostCall = generation.Router.BeginCall(callId, batchTimeout);
+            try
+            {
+                response = await worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace).ConfigureAwait(false);
+            }
+            catch (PluginTimeoutException)
+            {
+                Interlocked.Increment(ref counters.Timeouts);
+                Interlocked.Increment(ref timeouts);
+                throw;
+            }
+            finally
+            {
+                slot.Executing = false;
+                generation.Router.EndCall(hostCall);
+            }
+
+            var roundTrip = Stopwatch.GetElapsedTime(sent);
+            if (response.Rows.Length != rows.Length)
+            {
+                throw new PluginException(ErrorKind.ProtocolError, slot.Id, $"the worker of plugin '{slot.Id}' answered a batch of {rows.Length} rows with {response.Rows.Length}");
+            }
+
+            long fuelConsumed = 0;
+            var results = new BatchRowResult[rows.Length];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                results[i] = AccountRow(slot, generation, callId, function, response.Rows[i], roundTrip);
+                fuelConsumed += Math.Max(0, response.Rows[i].FuelConsumed);
+            }
+
+            counters.ObserveMemory(response.PeakMemoryBytes);
+            generation.MemoryBytes = response.MemoryBytes;
+            return new BatchResult(results, fuelConsumed, roundTrip);
+        }
+        catch (PluginException ex)
+        {
+            // The batch failed as a whole (the worker was lost or killed): every row it counted failed with it.
+            if (counted && ex.Kind is not ErrorKind.SandboxTerminated)
+            {
+                Interlocked.Add(ref counters.FailedCalls, rows.Length);
+            }
+
+            SupervisorLog.CallFailed(logger, callId, slot.Id, function, ex.Kind.ToString(), ex.Message);
+            throw;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    private BatchRowResult AccountRow(PluginSlot slot, PluginGeneration generation, long callId, string function, InvokeResponse row, TimeSpan roundTrip)
+    {
+        var counters = generation.Counters;
+        generation.Budget.Consume(row.FuelConsumed);
+        Interlocked.Add(ref counters.FuelConsumed, row.FuelConsumed);
+        Interlocked.Add(ref totalFuelConsumed, row.FuelConsumed);
+        Interlocked.Add(ref counters.ExecutionMicroseconds, row.DurationUs);
+
+        // Host-call bytes and time are only measured per batch on this side, so a row's receipt carries its count alone.
+        var receipt = new CallReceipt(
+            row.FuelConsumed,
+            TimeSpan.FromMicroseconds(row.DurationUs),
+            row.PeakMemoryBytes,
+            row.HostCalls,
+            generation.Number,
+            roundTrip);
+        if (row.Error is { } error)
+        {
+            CountError(counters, error.Kind);
+            Interlocked.Increment(ref counters.FailedCalls);
+            var exception = ErrorMapper.ToException(slot.Id, error);
+            SupervisorLog.CallFailed(logger, callId, slot.Id, function, exception.Kind.ToString(), exception.Message);
+            return new BatchRowResult([], receipt, exception);
+        }
+
+        Interlocked.Increment(ref counters.SuccessfulCalls);
+        return new BatchRowResult([.. row.Results.Select(r => PluginValue.FromRaw(r.Type, r.Bits, r.Bytes))], receipt, null);
+    }
+}
