@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
 using SochDb.Isolated.Supervisor.Logging;
@@ -107,27 +106,7 @@ public sealed partial class PluginSupervisor
                 BatchTimeoutMs = Math.Max(1, (long)batchTimeout.TotalMilliseconds),
             };
 
-            slot.Executing = true;
-            var sent = Stopwatch.GetTimestamp();
-            InvokeBatchResponse response;
-            var hostCall = generation.Router.BeginCall(callId, batchTimeout);
-            try
-            {
-                response = await worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace).ConfigureAwait(false);
-            }
-            catch (PluginTimeoutException)
-            {
-                Interlocked.Increment(ref counters.Timeouts);
-                Interlocked.Increment(ref timeouts);
-                throw;
-            }
-            finally
-            {
-                slot.Executing = false;
-                generation.Router.EndCall(hostCall);
-            }
-
-            var roundTrip = Stopwatch.GetElapsedTime(sent);
+            var (response, roundTrip, _) = await SendAsync(slot, generation, callId, batchTimeout, null, () => worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace)).ConfigureAwait(false);
             if (response.Rows.Length != rows.Length)
             {
                 throw new PluginException(ErrorKind.ProtocolError, slot.Id, $"the worker of plugin '{slot.Id}' answered a batch of {rows.Length} rows with {response.Rows.Length}");

@@ -1006,27 +1006,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                 StatusOrBuffer = statusOrBuffer,
             };
 
-            slot.Executing = true;
-            var sent = Stopwatch.GetTimestamp();
-            InvokeResponse response;
-            var hostCall = generation.Router.BeginCall(callId, timeout, chain);
-            try
-            {
-                response = await worker.InvokeAsync(request, timeout + options.CallGrace).ConfigureAwait(false);
-            }
-            catch (PluginTimeoutException)
-            {
-                Interlocked.Increment(ref counters.Timeouts);
-                Interlocked.Increment(ref timeouts);
-                throw;
-            }
-            finally
-            {
-                slot.Executing = false;
-                generation.Router.EndCall(hostCall);
-            }
-
-            var roundTrip = Stopwatch.GetElapsedTime(sent);
+            var (response, roundTrip, hostCall) = await SendAsync(slot, generation, callId, timeout, chain, () => worker.InvokeAsync(request, timeout + options.CallGrace)).ConfigureAwait(false);
             var hostCalls = Interlocked.Read(ref hostCall.HostCalls);
             generation.Budget.Consume(response.FuelConsumed);
             Interlocked.Add(ref counters.FuelConsumed, response.FuelConsumed);
@@ -1068,6 +1048,33 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         finally
         {
             slot.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Sends one call (or batch) to the worker with its host calls bound to <paramref name="callId"/> for
+    /// <paramref name="budget"/>, marks the slot executing meanwhile, and counts a supervisor-side timeout.
+    /// </summary>
+    private async Task<(T Response, TimeSpan RoundTrip, HostCallContext HostCall)> SendAsync<T>(PluginSlot slot, PluginGeneration generation, long callId, TimeSpan budget, IReadOnlyList<string>? chain, Func<Task<T>> send)
+    {
+        slot.Executing = true;
+        var sent = Stopwatch.GetTimestamp();
+        var hostCall = generation.Router.BeginCall(callId, budget, chain);
+        try
+        {
+            var response = await send().ConfigureAwait(false);
+            return (response, Stopwatch.GetElapsedTime(sent), hostCall);
+        }
+        catch (PluginTimeoutException)
+        {
+            Interlocked.Increment(ref generation.Counters.Timeouts);
+            Interlocked.Increment(ref timeouts);
+            throw;
+        }
+        finally
+        {
+            slot.Executing = false;
+            generation.Router.EndCall(hostCall);
         }
     }
 
