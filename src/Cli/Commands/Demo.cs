@@ -88,6 +88,7 @@ internal static class Demo
 
         var r = supervisor.GetRuntimeStats();
         await output.WriteLineAsync($"   runtime: {r.TotalInvocations} calls, {r.TotalFuelConsumed:N0} fuel, {r.Timeouts} timeout(s), {r.MemoryViolations} memory violation(s), {r.WorkerCrashes} worker crash(es), {r.WorkersStarted} workers started, {r.HostCalls} host calls, {r.CapabilityDenials} denied, {r.AuditRecords} audit records").ConfigureAwait(false);
+        await output.WriteLineAsync($"   workers isolated at OS level by {r.IsolationMode} (see docs/isolation.md); restarts after failures: {r.WorkerRestarts}, quarantined plugins: {r.QuarantinedPlugins}").ConfigureAwait(false);
         await output.WriteLineAsync(failures == 0 ? "\nEvery misbehaving plugin was stopped; the supervisor and the other plugins kept serving." : $"\n{failures} step(s) did not behave as expected.").ConfigureAwait(false);
         return failures == 0 ? ExitCodes.Success : ExitCodes.DemoFailed;
     }
