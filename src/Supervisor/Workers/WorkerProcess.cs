@@ -47,6 +47,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private int killReason;
     private int inFlight;
 
+    /// <summary>Set by <see cref="Process.Exited"/>, which fires when the child is reaped, before its output is drained.</summary>
+    private int processEnded;
+
     private WorkerProcess(Process process, NamedPipeServerStream pipe, string pluginId, ILogger logger, IWorkerGroup group, long osMemoryLimitBytes)
     {
         this.process = process;
@@ -71,7 +74,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// Gets a value indicating whether the process has exited: observed by the exit watcher, or already reaped by the
     /// OS while the watcher still drains its output (so a call is never sent to a worker known to be dead).
     /// </summary>
-    public bool HasExited => exited.Task.IsCompleted || ProcessGone();
+    public bool HasExited => exited.Task.IsCompleted || Volatile.Read(ref processEnded) != 0;
 
     /// <summary>Gets a value indicating whether the supervisor asked this worker to stop (its exit is then not a crash).</summary>
     public bool IsStopping => Volatile.Read(ref stopping) != 0;
@@ -583,6 +586,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private void Attach()
     {
+        // Missing an exit that happened before this line is harmless: the exit watcher below still sees it.
+        process.Exited += (_, _) => Volatile.Write(ref processEnded, 1);
         // Our own bounded line readers, not BeginErrorReadLine: its reader buffers a line until a line break comes.
         outputPumps = Task.WhenAll(
             Task.Run(() => OutputLineReader.PumpAsync(process.StandardOutput.BaseStream, MaxLoggedLineBytes, line => OnLine(line, fromStdout: true))),
@@ -607,18 +612,6 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         await lifetime.CancelAsync().ConfigureAwait(false);
         exited.TrySetResult();
-    }
-
-    private bool ProcessGone()
-    {
-        try
-        {
-            return process.HasExited;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-        {
-            return true;
-        }
     }
 
     private WorkerExitReason Classify()
