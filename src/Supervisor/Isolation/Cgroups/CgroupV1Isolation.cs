@@ -23,9 +23,7 @@ internal sealed class CgroupV1Isolation : IWorkerIsolation
     private readonly IReadOnlyList<string> reserved;
     private readonly IsolationPlatform platform;
     private readonly ILogger logger;
-    private readonly Lock gate = new();
-    private readonly HashSet<CgroupV1Group> groups = [];
-    private bool disposed;
+    private readonly OwnedGroups<CgroupV1Group> groups = new();
 
     /// <summary>Initializes a new instance of the <see cref="CgroupV1Isolation"/> class over parent groups that exist.</summary>
     private CgroupV1Isolation(IReadOnlyDictionary<string, string> parents, IReadOnlyList<string> reserved, IsolationPlatform platform, ILogger logger)
@@ -105,33 +103,15 @@ internal sealed class CgroupV1Isolation : IWorkerIsolation
     {
         SupervisorGroupNames.ValidateWorkerName(name);
         ArgumentNullException.ThrowIfNull(limits);
-        lock (gate)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            var group = CgroupV1Group.Create(parents, name, limits, platform, logger, Forget);
-            groups.Add(group);
-            return group;
-        }
+        return groups.Create(this, forget => CgroupV1Group.Create(parents, name, limits, platform, logger, forget));
     }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        CgroupV1Group[] left;
-        lock (gate)
+        if (!await groups.CloseAsync().ConfigureAwait(false))
         {
-            if (disposed)
-            {
-                return;
-            }
-
-            disposed = true;
-            left = [.. groups];
-        }
-
-        foreach (var group in left)
-        {
-            await group.DisposeAsync().ConfigureAwait(false);
+            return;
         }
 
         var directories = parents.Values.Distinct(StringComparer.Ordinal).ToList();
@@ -144,15 +124,6 @@ internal sealed class CgroupV1Isolation : IWorkerIsolation
         else
         {
             IsolationLog.GroupRemoved(logger, string.Join(", ", directories));
-        }
-    }
-
-    /// <summary>Drops a disposed group from the ones the isolation ends on dispose.</summary>
-    private void Forget(CgroupV1Group group)
-    {
-        lock (gate)
-        {
-            groups.Remove(group);
         }
     }
 }

@@ -41,9 +41,7 @@ internal sealed class CgroupV2Isolation : IWorkerIsolation
     private readonly bool cpu;
     private readonly IsolationPlatform platform;
     private readonly ILogger logger;
-    private readonly Lock gate = new();
-    private readonly HashSet<CgroupV2Group> groups = [];
-    private bool disposed;
+    private readonly OwnedGroups<CgroupV2Group> groups = new();
 
     /// <summary>Initializes a new instance of the <see cref="CgroupV2Isolation"/> class over a parent group that exists and delegates.</summary>
     private CgroupV2Isolation(string parentDirectory, bool cpu, IsolationPlatform platform, ILogger logger)
@@ -136,34 +134,16 @@ internal sealed class CgroupV2Isolation : IWorkerIsolation
     {
         SupervisorGroupNames.ValidateWorkerName(name);
         ArgumentNullException.ThrowIfNull(limits);
-        lock (gate)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            var group = CgroupV2Group.Create(parentDirectory, name, limits, cpu, platform, logger, Forget);
-            groups.Add(group);
-            return group;
-        }
+        return groups.Create(this, forget => CgroupV2Group.Create(parentDirectory, name, limits, cpu, platform, logger, forget));
     }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        CgroupV2Group[] left;
-        lock (gate)
-        {
-            if (disposed)
-            {
-                return;
-            }
-
-            disposed = true;
-            left = [.. groups];
-        }
-
         // Groups the owner did not dispose would keep the parent busy; end them the same way.
-        foreach (var group in left)
+        if (!await groups.CloseAsync().ConfigureAwait(false))
         {
-            await group.DisposeAsync().ConfigureAwait(false);
+            return;
         }
 
         var failures = CgroupOperations.RemoveTrees(platform.FileSystem, [parentDirectory]);
@@ -317,15 +297,6 @@ internal sealed class CgroupV2Isolation : IWorkerIsolation
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new IsolationException($"Cannot read {path}: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>Drops a disposed group from the ones the isolation ends on dispose.</summary>
-    private void Forget(CgroupV2Group group)
-    {
-        lock (gate)
-        {
-            groups.Remove(group);
         }
     }
 }

@@ -12,9 +12,7 @@ namespace SochDb.Isolated.Supervisor.Isolation;
 internal sealed class JobObjectIsolation : IWorkerIsolation
 {
     private readonly ILogger logger;
-    private readonly Lock gate = new();
-    private readonly HashSet<JobObjectGroup> groups = [];
-    private bool disposed;
+    private readonly OwnedGroups<JobObjectGroup> groups = new();
 
     /// <summary>Initializes a new instance of the <see cref="JobObjectIsolation"/> class.</summary>
     /// <param name="logger">The logger.</param>
@@ -44,42 +42,9 @@ internal sealed class JobObjectIsolation : IWorkerIsolation
     {
         SupervisorGroupNames.ValidateWorkerName(name);
         ArgumentNullException.ThrowIfNull(limits);
-        lock (gate)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            var group = JobObjectGroup.Create(name, limits, logger, Forget);
-            groups.Add(group);
-            return group;
-        }
+        return groups.Create(this, forget => JobObjectGroup.Create(name, limits, logger, forget));
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        JobObjectGroup[] left;
-        lock (gate)
-        {
-            if (disposed)
-            {
-                return;
-            }
-
-            disposed = true;
-            left = [.. groups];
-        }
-
-        foreach (var group in left)
-        {
-            await group.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Drops a disposed group from the ones the isolation ends on dispose.</summary>
-    private void Forget(JobObjectGroup group)
-    {
-        lock (gate)
-        {
-            groups.Remove(group);
-        }
-    }
+    public async ValueTask DisposeAsync() => await groups.CloseAsync().ConfigureAwait(false);
 }
