@@ -21,6 +21,12 @@ public static class ProtocolConstants
     /// <summary>The optional guest export run once after each instantiation: <c>soch_init() -&gt; i32</c>, non-zero fails.</summary>
     public const string InitExport = "soch_init";
 
+    /// <summary>
+    /// The optional health-check export, <c>() -> i32</c>: a reload calls it on the new generation before routing calls
+    /// there; anything but 0 (or a trap) rolls the reload back.
+    /// </summary>
+    public const string HealthExport = "soch_health";
+
     /// <summary>The guest export that holds linear memory.</summary>
     public const string MemoryExport = "memory";
 

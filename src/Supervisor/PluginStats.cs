@@ -59,4 +59,37 @@ public sealed record PluginStats
 
     /// <summary>Gets why the plugin is quarantined, or <see langword="null"/> when it is not.</summary>
     public string? QuarantineReason { get; init; }
+
+    /// <summary>Gets the calls made to every generation since the plugin was loaded.</summary>
+    public long LifetimeCalls { get; init; }
+
+    /// <summary>Gets the successful calls over every generation.</summary>
+    public long LifetimeSuccessfulCalls { get; init; }
+
+    /// <summary>Gets the failed calls over every generation.</summary>
+    public long LifetimeFailedCalls { get; init; }
+
+    /// <summary>Gets the fuel consumed over every generation.</summary>
+    public long LifetimeFuelConsumed { get; init; }
+
+    /// <summary>Gets the worker crashes over every generation.</summary>
+    public long LifetimeWorkerCrashes { get; init; }
+
+    /// <summary>Gets the reloads that took effect (switched calls to a new generation).</summary>
+    public long Reloads { get; init; }
+
+    /// <summary>Gets the reloads that were refused before the switch or rolled back after it.</summary>
+    public long Rollbacks { get; init; }
+
+    /// <summary>Gets why the latest reload was refused or rolled back, or <see langword="null"/>.</summary>
+    public string? LastRollbackReason { get; init; }
+
+    /// <summary>Gets the calls the current generation may run at once.</summary>
+    public int MaxInstances { get; init; }
+
+    /// <summary>Gets the calls running now.</summary>
+    public int CallsInFlight { get; init; }
+
+    /// <summary>Gets the calls waiting for a free instance now.</summary>
+    public int CallsQueued { get; init; }
 }

@@ -15,7 +15,7 @@ public sealed partial class PluginSupervisor
     /// Calls one export once per argument row, in order, in one round trip to the worker: the way a database calls a
     /// function over a column. Each row is metered like a call (the manifest's per-call fuel limit and timeout, the
     /// lifetime fuel budget, the statistics) and fails on its own: a trapping row gets its error, the instance is
-    /// replaced, and the next row runs. The batch takes one turn at the plugin's gate.
+    /// replaced, and the next row runs. The batch takes one turn at the plugin's gate (one instance).
     /// </summary>
     /// <param name="pluginId">The plugin.</param>
     /// <param name="function">The export.</param>
@@ -58,16 +58,11 @@ public sealed partial class PluginSupervisor
         return InvokeBatchCoreAsync(slot, function, wireRows, cancellationToken).WaitAsync(cancellationToken);
     }
 
-    private async Task<BatchResult> InvokeBatchCoreAsync(PluginSlot slot, string function, WireValue[][] rows, CancellationToken cancellationToken)
-    {
-        if (!await slot.Gate.EnterAsync(bypassBound: false, cancellationToken).ConfigureAwait(false))
-        {
-            Interlocked.Increment(ref overloads);
-            throw new OverloadedException(slot.Id, slot.Gate.Queued, TimeSpan.FromMilliseconds(slot.Current.Manifest.Resources.TimeoutMs));
-        }
+    private Task<BatchResult> InvokeBatchCoreAsync(PluginSlot slot, string function, WireValue[][] rows, CancellationToken cancellationToken)
+        => RunRoutedAsync(slot, function, (generation, callId, attempt) => InvokeBatchOnAsync(slot, generation, callId, attempt, function, rows, cancellationToken), cancellationToken);
 
-        var callId = Interlocked.Increment(ref nextCallId);
-        var generation = slot.Current;
+    private async Task<BatchResult> InvokeBatchOnAsync(PluginSlot slot, PluginGeneration generation, long callId, CallAttempt attempt, string function, WireValue[][] rows, CancellationToken cancellationToken)
+    {
         var counters = generation.Counters;
         var counted = false;
         try
@@ -95,6 +90,7 @@ public sealed partial class PluginSupervisor
             // rows when the batch budget is spent, so it answers before the supervisor's deadline kills it.
             var batchTimeout = TimeSpan.FromTicks((long)Math.Min(rowTimeout.Ticks * (double)rows.Length, options.MaxBatchDuration.Ticks));
             var worker = await EnsureWorkerAsync(slot, generation, cancellationToken).ConfigureAwait(false);
+            attempt.Worker = worker;
             var request = new InvokeBatchRequest
             {
                 CallId = callId,
@@ -106,7 +102,7 @@ public sealed partial class PluginSupervisor
                 BatchTimeoutMs = Math.Max(1, (long)batchTimeout.TotalMilliseconds),
             };
 
-            var (response, roundTrip, _) = await SendAsync(slot, generation, callId, batchTimeout, null, () => worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace)).ConfigureAwait(false);
+            var (response, roundTrip, _) = await SendAsync(generation, callId, batchTimeout, null, attempt, () => worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace)).ConfigureAwait(false);
             if (response.Rows.Length != rows.Length)
             {
                 throw new PluginException(ErrorKind.ProtocolError, slot.Id, $"the worker of plugin '{slot.Id}' answered a batch of {rows.Length} rows with {response.Rows.Length}");
@@ -134,10 +130,6 @@ public sealed partial class PluginSupervisor
 
             SupervisorLog.CallFailed(logger, callId, slot.Id, function, ex.Kind.ToString(), ex.Message);
             throw;
-        }
-        finally
-        {
-            slot.Gate.Release();
         }
     }
 

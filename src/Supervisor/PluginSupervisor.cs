@@ -19,8 +19,10 @@ namespace SochDb.Isolated.Supervisor;
 /// checks modules, starts and stops workers, meters fuel, queues calls, and keeps honest statistics.
 /// </summary>
 /// <remarks>
-/// Thread-safe. Calls to one plugin run one at a time in arrival order (bounded by
-/// <see cref="PluginSupervisorOptions.MaxQueuedCalls"/>); calls to different plugins run in parallel.
+/// Thread-safe. Up to <c>max_instances</c> calls to one plugin run at once (capped by
+/// <see cref="PluginSupervisorOptions.MaxInstancesPerPlugin"/>), each in its own Wasmtime instance in the plugin's
+/// worker; further calls wait in arrival order (bounded by <see cref="PluginSupervisorOptions.MaxQueuedCalls"/> and
+/// <see cref="PluginSupervisorOptions.QueueTimeout"/>). Calls to different plugins run in parallel.
 /// Dispose (or <see cref="ShutdownAsync"/>) stops every worker.
 /// </remarks>
 public sealed partial class PluginSupervisor : IAsyncDisposable
@@ -182,7 +184,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         return await LoadAsync(pluginId, wasm, manifest, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Calls an export of a plugin. Waits its turn if the plugin is busy.</summary>
+    /// <summary>Calls an export of a plugin. Waits its turn if every instance of the plugin is busy.</summary>
     /// <param name="pluginId">The plugin.</param>
     /// <param name="function">The export.</param>
     /// <param name="args">The arguments.</param>
@@ -219,80 +221,6 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         SupervisorLog.PluginUnloaded(logger, pluginId);
     }
 
-    /// <summary>
-    /// Replaces a plugin's module and manifest: starts a new worker with them, then routes calls to it and stops the
-    /// old one once its running call is done. If the new generation fails to start, the old one keeps serving.
-    /// Statistics restart with the new generation.
-    /// </summary>
-    /// <param name="pluginId">The plugin.</param>
-    /// <param name="wasm">The new module.</param>
-    /// <param name="manifest">The new manifest.</param>
-    /// <param name="cancellationToken">Cancels the reload before the switch.</param>
-    /// <returns>The plugin, now at the new generation.</returns>
-    /// <exception cref="PluginException">The new generation could not start (as for a load), or <see cref="ErrorKind.PluginNotFound"/>.</exception>
-    public async Task<PluginInfo> HotReloadAsync(string pluginId, ReadOnlyMemory<byte> wasm, PluginManifest manifest, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(manifest);
-        var slot = GetSlot(pluginId);
-        slot.Reloading = true;
-        PluginGeneration next;
-        try
-        {
-            next = await StartGenerationAsync(pluginId, wasm, manifest, slot.Current.Number + 1, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            slot.Reloading = false;
-        }
-
-        PluginGeneration old;
-        await slot.Gate.EnterAsync(bypassBound: true, CancellationToken.None).ConfigureAwait(false);
-        try
-        {
-            if (slot.Terminated)
-            {
-                await next.Worker!.StopAsync(options.WorkerStopTimeout).ConfigureAwait(false);
-                throw new PluginException(ErrorKind.SandboxTerminated, pluginId, $"plugin '{pluginId}' was unloaded during the reload");
-            }
-
-            old = slot.Current;
-            slot.Current = next;
-
-            // A new generation is a new module: the old one's failures say nothing about it.
-            slot.Health.Reset();
-            Watch(slot, next, next.Worker!);
-        }
-        finally
-        {
-            slot.Gate.Release();
-        }
-
-        Interlocked.Increment(ref sandboxesCreated);
-        SupervisorLog.PluginReloaded(logger, pluginId, next.Number, next.Worker!.Pid);
-        if (old.Worker is { } oldWorker)
-        {
-            await oldWorker.StopAsync(options.WorkerStopTimeout).ConfigureAwait(false);
-        }
-
-        return Describe(slot);
-    }
-
-    /// <summary>Reloads a plugin from files; defaults to the manifest and module it was loaded from.</summary>
-    /// <param name="pluginId">The plugin.</param>
-    /// <param name="manifestPath">The new manifest, or <see langword="null"/> to re-read the current one's file.</param>
-    /// <param name="wasmPath">The new module, overriding the manifest's <c>wasm</c> key.</param>
-    /// <param name="cancellationToken">Cancels the reload before the switch.</param>
-    /// <returns>The plugin, now at the new generation.</returns>
-    /// <exception cref="PluginException">As for <see cref="HotReloadAsync(string, ReadOnlyMemory{byte}, PluginManifest, CancellationToken)"/>.</exception>
-    public async Task<PluginInfo> HotReloadFromManifestAsync(string pluginId, string? manifestPath = null, string? wasmPath = null, CancellationToken cancellationToken = default)
-    {
-        var slot = GetSlot(pluginId);
-        var path = manifestPath ?? slot.Current.Manifest.SourcePath
-            ?? throw new PluginException(ErrorKind.InvalidManifest, pluginId, $"plugin '{pluginId}' was not loaded from a manifest file; name one");
-        var (manifest, wasm) = await ReadPluginFilesAsync(pluginId, path, wasmPath, cancellationToken).ConfigureAwait(false);
-        return await HotReloadAsync(pluginId, wasm, manifest, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>Lists the loaded plugins.</summary>
     /// <returns>A snapshot, ordered by id.</returns>
     public IReadOnlyList<PluginInfo> ListPlugins()
@@ -315,6 +243,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         var slot = GetSlot(pluginId);
         var generation = slot.Current;
         var c = generation.Counters;
+        var totals = slot.Lifetime();
         return new PluginStats
         {
             LastExitReason = slot.Health.LastExitReason,
@@ -336,6 +265,17 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             WorkerCrashes = Interlocked.Read(ref c.WorkerCrashes),
             WorkerRestarts = Interlocked.Read(ref c.WorkerRestarts),
             Generation = generation.Number,
+            LifetimeCalls = totals.TotalCalls,
+            LifetimeSuccessfulCalls = totals.SuccessfulCalls,
+            LifetimeFailedCalls = totals.FailedCalls,
+            LifetimeFuelConsumed = totals.FuelConsumed,
+            LifetimeWorkerCrashes = totals.WorkerCrashes,
+            Reloads = slot.Reloads,
+            Rollbacks = slot.Rollbacks,
+            LastRollbackReason = slot.LastRollbackReason,
+            MaxInstances = generation.MaxInstances,
+            CallsInFlight = slot.Gate.InUse,
+            CallsQueued = slot.Gate.Queued,
         };
     }
 
@@ -598,7 +538,10 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             Stopwatch.GetElapsedTime(generation.StartedTimestamp),
             slot.Health.Restarts,
             slot.Health.LastExitReason,
-            slot.Health.QuarantineReason);
+            slot.Health.QuarantineReason,
+            generation.MaxInstances,
+            slot.Live() is [_, var previous] ? previous.Number : null,
+            slot.LastRollbackReason);
     }
 
     private void ThrowIfShutdown()
@@ -627,12 +570,16 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals, CallPluginAsync, WriteThroughHooksAsync);
         var router = new HostCallRouter(pluginId, number, manifest, services);
         var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, router, cancellationToken).ConfigureAwait(false);
-        return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router);
+        return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router, InstancesFor(manifest));
     }
+
+    /// <summary>The calls a plugin may run at once: its manifest's <c>max_instances</c>, capped by the supervisor.</summary>
+    private int InstancesFor(PluginManifest manifest) => Math.Clamp(manifest.Resources.MaxInstances, 1, options.MaxInstancesPerPlugin);
 
     private async Task<(WorkerProcess Worker, long MemoryBytes)> StartWorkerAsync(string pluginId, PluginManifest manifest, CompiledModule module, HostCallRouter router, CancellationToken cancellationToken)
     {
-        var limits = WorkerLimits.For(manifest.Resources.MemoryLimitBytes, options.Isolation);
+        // Every instance is a store with the manifest's memory limit, so the process may hold that many at once.
+        var limits = WorkerLimits.For(manifest.Resources.MemoryLimitBytes * InstancesFor(manifest), options.Isolation);
         await startSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -667,6 +614,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             ],
             InitFuel = options.InitFuel,
             InitTimeoutMs = (long)options.InitTimeout.TotalMilliseconds,
+            MaxInstances = InstancesFor(manifest),
         };
 
         LoadResponse response;
@@ -713,6 +661,37 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         if (worker is { HasExited: false })
         {
             return worker;
+        }
+
+        // One caller starts the replacement; the others (several instances' calls) wait for it and share it.
+        await generation.StartLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ReplaceWorkerAsync(slot, generation, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            generation.StartLock.Release();
+        }
+    }
+
+    private async Task<WorkerProcess> ReplaceWorkerAsync(PluginSlot slot, PluginGeneration generation, CancellationToken cancellationToken)
+    {
+        var worker = generation.Worker;
+        if (worker is { HasExited: false })
+        {
+            return worker;
+        }
+
+        if (generation.IsRetired || generation.RolledBack)
+        {
+            throw new PluginException(ErrorKind.WorkerCrashed, slot.Id, $"generation {generation.Number} of plugin '{slot.Id}' lost its worker and was retired");
+        }
+
+        // A new generation on probation is not restarted: a failure there sends calls back to the previous one.
+        if (TryRollBack(slot, generation, "its worker died"))
+        {
+            throw new PluginException(ErrorKind.WorkerCrashed, slot.Id, $"generation {generation.Number} of plugin '{slot.Id}' lost its worker on probation and was rolled back");
         }
 
         ThrowIfQuarantined(slot);
@@ -770,8 +749,22 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     private async Task OnWorkerExitedAsync(PluginSlot slot, PluginGeneration generation, WorkerProcess worker)
     {
         await worker.Exited.ConfigureAwait(false);
-        if (!RestartPolicy.IsFailure(worker.ExitReason) || slot.Terminated)
+        if (!RestartPolicy.IsFailure(worker.ExitReason) || slot.Terminated || generation.IsRetired)
         {
+            return;
+        }
+
+        // A new generation failing on probation is rolled back rather than restarted.
+        if (TryRollBack(slot, generation, $"its worker ended: {worker.ExitReason}"))
+        {
+            Interlocked.Increment(ref generation.Counters.WorkerCrashes);
+            Interlocked.Increment(ref workerCrashes);
+            return;
+        }
+
+        if (slot.Current != generation)
+        {
+            // A drained, idle previous generation on probation: it is restarted on demand if a rollback needs it.
             return;
         }
 
@@ -811,21 +804,9 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         try
         {
             await Task.Delay(delay, lifetime.Token).ConfigureAwait(false);
-            if (!await slot.Gate.EnterAsync(bypassBound: true, lifetime.Token).ConfigureAwait(false))
+            if (!slot.Terminated && slot.Current == generation && slot.Health.QuarantineReason is null && generation.Worker is not { HasExited: false })
             {
-                return;
-            }
-
-            try
-            {
-                if (!slot.Terminated && slot.Current == generation && slot.Health.QuarantineReason is null && generation.Worker is not { HasExited: false })
-                {
-                    await EnsureWorkerAsync(slot, generation, lifetime.Token).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                slot.Gate.Release();
+                await EnsureWorkerAsync(slot, generation, lifetime.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is PluginException or OperationCanceledException or ObjectDisposedException)
@@ -958,16 +939,62 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         return result.Values[0].AsBytes()!.Value.ToArray();
     }
 
-    private async Task<InvokeResult> InvokeCoreAsync(PluginSlot slot, string function, IReadOnlyList<PluginValue> args, CancellationToken cancellationToken, IReadOnlyList<string>? chain = null, TimeSpan? budgetCap = null, bool statusOrBuffer = false)
+    private Task<InvokeResult> InvokeCoreAsync(PluginSlot slot, string function, IReadOnlyList<PluginValue> args, CancellationToken cancellationToken, IReadOnlyList<string>? chain = null, TimeSpan? budgetCap = null, bool statusOrBuffer = false)
+        => RunRoutedAsync(slot, function, (generation, callId, attempt) => InvokeOnAsync(slot, generation, callId, attempt, function, args, chain, budgetCap, statusOrBuffer, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Takes a turn at the plugin's gate, routes the call to one generation, and runs it there. If that generation was
+    /// on probation and lost its worker, calls go back to the previous generation and the call runs once more there —
+    /// only when it made no host call with an effect (a write, a delete, a call to another plugin), so running it again
+    /// cannot do anything twice.
+    /// </summary>
+    private async Task<T> RunRoutedAsync<T>(PluginSlot slot, string function, Func<PluginGeneration, long, CallAttempt, Task<T>> run, CancellationToken cancellationToken)
     {
-        if (!await slot.Gate.EnterAsync(bypassBound: false, cancellationToken).ConfigureAwait(false))
+        await EnterGateAsync(slot, cancellationToken).ConfigureAwait(false);
+        var callId = Interlocked.Increment(ref nextCallId);
+        try
         {
-            Interlocked.Increment(ref overloads);
-            throw new OverloadedException(slot.Id, slot.Gate.Queued, TimeSpan.FromMilliseconds(slot.Current.Manifest.Resources.TimeoutMs));
+            while (true)
+            {
+                var generation = slot.Route();
+                var attempt = new CallAttempt();
+                try
+                {
+                    return await run(generation, callId, attempt).ConfigureAwait(false);
+                }
+                catch (PluginException ex) when (attempt.Effects == 0 && IsWorkerLoss(ex, attempt.Worker) && TryRollBack(slot, generation, $"{ex.Kind}: {ex.Message}"))
+                {
+                    ReloadLog.CallRetriedAfterRollback(logger, callId, slot.Id, function, generation.Number, slot.Current.Number);
+                }
+                finally
+                {
+                    generation.ExitCall();
+                }
+            }
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    private async Task EnterGateAsync(PluginSlot slot, CancellationToken cancellationToken)
+    {
+        var entry = await slot.Gate.EnterAsync(bypassBound: false, options.QueueTimeout, cancellationToken).ConfigureAwait(false);
+        if (entry == GateEntry.Entered)
+        {
+            return;
         }
 
-        var callId = Interlocked.Increment(ref nextCallId);
-        var generation = slot.Current;
+        Interlocked.Increment(ref overloads);
+        var retryAfter = TimeSpan.FromMilliseconds(slot.Current.Manifest.Resources.TimeoutMs);
+        throw entry == GateEntry.QueueFull
+            ? new OverloadedException(slot.Id, slot.Gate.Queued, retryAfter)
+            : new OverloadedException(slot.Id, slot.Gate.Queued, retryAfter, options.QueueTimeout);
+    }
+
+    private async Task<InvokeResult> InvokeOnAsync(PluginSlot slot, PluginGeneration generation, long callId, CallAttempt attempt, string function, IReadOnlyList<PluginValue> args, IReadOnlyList<string>? chain, TimeSpan? budgetCap, bool statusOrBuffer, CancellationToken cancellationToken)
+    {
         var counters = generation.Counters;
         try
         {
@@ -996,6 +1023,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             }
 
             var worker = await EnsureWorkerAsync(slot, generation, cancellationToken).ConfigureAwait(false);
+            attempt.Worker = worker;
             var request = new InvokeRequest
             {
                 CallId = callId,
@@ -1006,7 +1034,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                 StatusOrBuffer = statusOrBuffer,
             };
 
-            var (response, roundTrip, hostCall) = await SendAsync(slot, generation, callId, timeout, chain, () => worker.InvokeAsync(request, timeout + options.CallGrace)).ConfigureAwait(false);
+            var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, () => worker.InvokeAsync(request, timeout + options.CallGrace)).ConfigureAwait(false);
             var hostCalls = Interlocked.Read(ref hostCall.HostCalls);
             generation.Budget.Consume(response.FuelConsumed);
             Interlocked.Add(ref counters.FuelConsumed, response.FuelConsumed);
@@ -1045,19 +1073,15 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             SupervisorLog.CallFailed(logger, callId, slot.Id, function, ex.Kind.ToString(), ex.Message);
             throw;
         }
-        finally
-        {
-            slot.Gate.Release();
-        }
     }
 
     /// <summary>
     /// Sends one call (or batch) to the worker with its host calls bound to <paramref name="callId"/> for
-    /// <paramref name="budget"/>, marks the slot executing meanwhile, and counts a supervisor-side timeout.
+    /// <paramref name="budget"/>, records in <paramref name="attempt"/> how many host calls with effects it made, and counts a
+    /// supervisor-side timeout.
     /// </summary>
-    private async Task<(T Response, TimeSpan RoundTrip, HostCallContext HostCall)> SendAsync<T>(PluginSlot slot, PluginGeneration generation, long callId, TimeSpan budget, IReadOnlyList<string>? chain, Func<Task<T>> send)
+    private async Task<(T Response, TimeSpan RoundTrip, HostCallContext HostCall)> SendAsync<T>(PluginGeneration generation, long callId, TimeSpan budget, IReadOnlyList<string>? chain, CallAttempt attempt, Func<Task<T>> send)
     {
-        slot.Executing = true;
         var sent = Stopwatch.GetTimestamp();
         var hostCall = generation.Router.BeginCall(callId, budget, chain);
         try
@@ -1073,7 +1097,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         }
         finally
         {
-            slot.Executing = false;
+            attempt.Effects = Interlocked.Read(ref hostCall.Effects);
             generation.Router.EndCall(hostCall);
         }
     }
@@ -1104,20 +1128,27 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     private async Task RetireAsync(PluginSlot slot, CancellationToken cancellationToken)
     {
         slot.Terminated = true;
-        try
+        slot.ProbationCut?.TrySetResult();
+        foreach (var generation in slot.Live())
         {
-            // Waiting calls see Terminated and leave; the running call finishes first.
-            await slot.Gate.EnterAsync(bypassBound: true, cancellationToken).ConfigureAwait(false);
-            slot.Gate.Release();
-        }
-        catch (OperationCanceledException)
-        {
-            // Stop waiting: the worker is killed below regardless.
+            // Waiting calls see Terminated and leave; running calls finish first.
+            bool drained;
+            try
+            {
+                drained = await generation.WaitDrainedAsync(options.ReloadDrainTimeout).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stop waiting: the worker is killed below regardless.
+                drained = false;
+            }
+
+            if (generation.MarkRetired() && generation.Worker is { } worker)
+            {
+                await worker.StopAsync(drained ? options.WorkerStopTimeout : TimeSpan.Zero).ConfigureAwait(false);
+            }
         }
 
-        if (slot.Current.Worker is { } worker)
-        {
-            await worker.StopAsync(cancellationToken.IsCancellationRequested ? TimeSpan.Zero : options.WorkerStopTimeout).ConfigureAwait(false);
-        }
+        await slot.ProbationTask.ConfigureAwait(false);
     }
 }

@@ -30,6 +30,35 @@ public sealed class PluginSupervisorOptions
     public int MaxQueuedCalls { get; set; } = 256;
 
     /// <summary>
+    /// Gets or sets the longest a call waits in a busy plugin's queue before it fails with <see cref="ErrorKind.Overloaded"/>
+    /// and a retry hint (default 30 s; 1 ms to 10 min). The wait counts against nothing else: the call's own timeout
+    /// starts when it runs.
+    /// </summary>
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets the most calls one plugin may run at once, whatever its manifest's <c>max_instances</c> asks
+    /// (default 4; 1 to 64). Each running call has its own Wasmtime instance (store) in the plugin's worker, so the
+    /// worker's OS memory limit is the manifest's memory limit times the instance count, plus the runtime allowance.
+    /// See <c>docs/architecture.md</c>.
+    /// </summary>
+    public int MaxInstancesPerPlugin { get; set; } = 4;
+
+    /// <summary>
+    /// Gets or sets how long a reload lets the calls already running on the old generation finish before its worker
+    /// is killed (default 30 s; 0 to 10 min). New calls go to the new generation from the moment it passed its health
+    /// check, so only calls that were already running wait.
+    /// </summary>
+    public TimeSpan ReloadDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how long after a reload the old generation is kept (drained, idle) so that a new generation whose
+    /// worker fails in that window is rolled back at once, its failed call re-run on the old one (default 10 s; 0 to
+    /// 10 min; 0 stops the old generation as soon as it is drained, and no rollback after the switch is possible).
+    /// </summary>
+    public TimeSpan ReloadProbation { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Gets or sets how long past a call's own timeout the supervisor waits for the worker's answer before it kills the
     /// worker (default 2 s). Covers a worker that is stuck outside wasm, where epochs cannot reach it.
     /// </summary>
@@ -149,6 +178,14 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(FuelBudget, 1, nameof(FuelBudget));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedCalls, 0, nameof(MaxQueuedCalls));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxQueuedCalls, 100_000, nameof(MaxQueuedCalls));
+        ArgumentOutOfRangeException.ThrowIfLessThan(QueueTimeout, TimeSpan.FromMilliseconds(1), nameof(QueueTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(QueueTimeout, TimeSpan.FromMinutes(10), nameof(QueueTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxInstancesPerPlugin, 1, nameof(MaxInstancesPerPlugin));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInstancesPerPlugin, 64, nameof(MaxInstancesPerPlugin));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReloadDrainTimeout, TimeSpan.Zero, nameof(ReloadDrainTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ReloadDrainTimeout, TimeSpan.FromMinutes(10), nameof(ReloadDrainTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReloadProbation, TimeSpan.Zero, nameof(ReloadProbation));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ReloadProbation, TimeSpan.FromMinutes(10), nameof(ReloadProbation));
         ArgumentOutOfRangeException.ThrowIfLessThan(CallGrace, TimeSpan.FromMilliseconds(10), nameof(CallGrace));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(CallGrace, TimeSpan.FromMinutes(5), nameof(CallGrace));
         ArgumentOutOfRangeException.ThrowIfLessThan(WorkerStartTimeout, TimeSpan.FromMilliseconds(100), nameof(WorkerStartTimeout));

@@ -253,7 +253,11 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
     [Fact]
     public async Task InvokeAsync_QueueFull_ThrowsOverloaded()
     {
-        var supervisor = CreateSupervisor(o => o.MaxQueuedCalls = 1);
+        var supervisor = CreateSupervisor(o =>
+        {
+            o.MaxQueuedCalls = 1;
+            o.MaxInstancesPerPlugin = 1;
+        });
         await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources)).DefaultTimeout();
         var running = supervisor.InvokeAsync("test", "spin");
         await Task.Delay(50);
@@ -268,7 +272,7 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
     [Fact]
     public async Task UnloadAsync_WithACallWaiting_FailsItWithSandboxTerminated()
     {
-        var supervisor = CreateSupervisor();
+        var supervisor = CreateSupervisor(o => o.MaxInstancesPerPlugin = 1);
         await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources)).DefaultTimeout();
         var running = supervisor.InvokeAsync("test", "spin");
         await Task.Delay(50);
@@ -347,7 +351,10 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
     {
         var supervisor = CreateSupervisor();
         await supervisor.LoadAsync("test", Basic, Manifest()).DefaultTimeout();
-        await Assert.ThrowsAsync<PluginTrapException>(() => supervisor.HotReloadAsync("test", Fixtures.Wasm("init_fails"), Manifest())).DefaultTimeout();
+        var ex = await Assert.ThrowsAsync<ReloadFailedException>(() => supervisor.HotReloadAsync("test", Fixtures.Wasm("init_fails"), Manifest())).DefaultTimeout();
+        Assert.IsType<PluginTrapException>(ex.InnerException);
+        Assert.Equal(ErrorKind.Trap, ex.Kind);
+        Assert.Equal((2, 1), (ex.RejectedGeneration, ex.ServingGeneration));
         var result = await supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]).DefaultTimeout();
         Assert.Equal(2, result.Values[0].AsI32());
         Assert.Equal(1, result.Receipt.Generation);

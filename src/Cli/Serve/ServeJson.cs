@@ -37,7 +37,7 @@ internal static class ServeJson
 
     /// <summary>Writes a plugin's description.</summary>
     /// <param name="info">The plugin.</param>
-    /// <returns><c>{id, name, version, state, generation, workerPid, memoryUsedBytes, callCount, uptimeMs, workerRestarts, lastExitReason, quarantineReason}</c>.</returns>
+    /// <returns><c>{id, name, version, state, generation, workerPid, memoryUsedBytes, callCount, uptimeMs, workerRestarts, lastExitReason, quarantineReason, maxInstances, previousGeneration, lastRollbackReason}</c>.</returns>
     public static JsonObject PluginInfo(PluginInfo info) => new()
     {
         ["id"] = info.Id,
@@ -52,6 +52,9 @@ internal static class ServeJson
         ["workerRestarts"] = info.WorkerRestarts,
         ["lastExitReason"] = info.LastExitReason.ToString(),
         ["quarantineReason"] = info.QuarantineReason,
+        ["maxInstances"] = info.MaxInstances,
+        ["previousGeneration"] = info.PreviousGeneration,
+        ["lastRollbackReason"] = info.LastRollbackReason,
     };
 
     /// <summary>Writes a list of plugins.</summary>

@@ -36,4 +36,9 @@ public sealed class LoadRequest
     [DataMember(Name = "initTimeoutMs")]
     [JsonPropertyName("initTimeoutMs")]
     public long InitTimeoutMs { get; set; }
+
+    /// <summary>Gets or sets how many calls may run at once, each in its own instance (store); 1 to 64.</summary>
+    [DataMember(Name = "maxInstances")]
+    [JsonPropertyName("maxInstances")]
+    public int MaxInstances { get; set; } = 1;
 }

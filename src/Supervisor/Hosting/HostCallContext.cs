@@ -35,6 +35,12 @@ internal sealed class HostCallContext : IDisposable
     /// <summary>The host calls made so far.</summary>
     public long HostCalls;
 
+    /// <summary>
+    /// The host calls that may have changed something others can see (a write, a delete, a call to another plugin)
+    /// that were allowed to run. A call with none can be run again elsewhere without anyone noticing twice.
+    /// </summary>
+    public long Effects;
+
     /// <summary>The bytes returned to the guest so far.</summary>
     public long BytesOut;
 

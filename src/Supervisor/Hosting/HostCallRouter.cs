@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -14,7 +15,11 @@ namespace SochDb.Isolated.Supervisor.Hosting;
 /// which is treated as untrusted — is matched to the call in flight, checked against the manifest's capabilities and
 /// per-call budgets, executed against the host context with the call's remaining time, audited, and answered.
 /// </summary>
-/// <remarks>Thread-safe. One call is in flight per worker at a time; the router is shared by a generation's workers.</remarks>
+/// <remarks>
+/// Thread-safe. Several calls may be in flight at once (a plugin with <c>max_instances</c> above 1); each host call is
+/// matched to its own call by id, so one call can never spend another's budget. The router is shared by a generation's
+/// workers.
+/// </remarks>
 internal sealed class HostCallRouter
 {
     private const int MaxLogChars = 4096;
@@ -28,7 +33,7 @@ internal sealed class HostCallRouter
     private readonly long generation;
     private readonly PluginManifest manifest;
     private readonly HostServices services;
-    private HostCallContext? current;
+    private readonly ConcurrentDictionary<long, HostCallContext> inFlight = new();
     private long hostCalls;
     private long hostCallErrors;
     private long denials;
@@ -63,7 +68,12 @@ internal sealed class HostCallRouter
     public HostCallContext BeginCall(long callId, TimeSpan budget, IReadOnlyList<string>? chain = null)
     {
         var context = new HostCallContext(callId, budget, [.. chain ?? [], pluginId]);
-        Interlocked.Exchange(ref current, context)?.Dispose();
+        inFlight.AddOrUpdate(callId, context, (_, stale) =>
+        {
+            // Only call 0 (a load's soch_init) is ever reused, and loads of one generation never overlap.
+            stale.Dispose();
+            return context;
+        });
         return context;
     }
 
@@ -71,7 +81,7 @@ internal sealed class HostCallRouter
     /// <param name="context">The context <see cref="BeginCall"/> returned.</param>
     public void EndCall(HostCallContext context)
     {
-        Interlocked.CompareExchange(ref current, null, context);
+        inFlight.TryRemove(new KeyValuePair<long, HostCallContext>(context.CallId, context));
         context.Dispose();
     }
 
@@ -82,7 +92,7 @@ internal sealed class HostCallRouter
     public async Task<HostCallResponse> HandleAsync(HostCallRequest request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var context = Volatile.Read(ref current);
+        var context = request is null ? null : inFlight.GetValueOrDefault(request.CallId);
         var outcome = Outcome.Denied("no plugin call is in flight with this id");
         if (request is null)
         {
@@ -224,6 +234,7 @@ internal sealed class HostCallRouter
                     return writeDenied;
                 }
 
+                Interlocked.Increment(ref context.Effects);
                 return FromWrite(await services.Write(request.Target!, request.RowId, request.Data ?? [], pluginId, context.Chain, context.Expires - DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false));
 
             case "delete":
@@ -232,6 +243,7 @@ internal sealed class HostCallRouter
                     return deleteDenied;
                 }
 
+                Interlocked.Increment(ref context.Effects);
                 return FromWrite(await services.Write(request.Target!, request.RowId, null, pluginId, context.Chain, context.Expires - DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false));
 
             case "scan":
@@ -305,6 +317,8 @@ internal sealed class HostCallRouter
                     : Outcome.NotFound($"no config key '{request.Target}'");
 
             case "call_plugin":
+                // The callee may write: the call counts as one with effects whatever it does.
+                Interlocked.Increment(ref context.Effects);
                 return await CallPluginAsync(request, context, cancellationToken).ConfigureAwait(false);
 
             default:

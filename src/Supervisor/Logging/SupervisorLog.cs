@@ -42,8 +42,8 @@ internal static partial class SupervisorLog
     public static partial void WorkerRestarting(ILogger logger, string pluginId, long restart);
 
     /// <summary>A plugin was reloaded to a new generation.</summary>
-    [LoggerMessage(EventId = 1010, EventName = "PluginReloaded", Level = LogLevel.Information, Message = "Plugin {PluginId} reloaded: generation {Generation} on worker {Pid}")]
-    public static partial void PluginReloaded(ILogger logger, string pluginId, long generation, int pid);
+    [LoggerMessage(EventId = 1010, EventName = "PluginReloaded", Level = LogLevel.Information, Message = "Plugin {PluginId} reloaded: calls now go to generation {Generation} on worker {Pid}; generation {Old} drains {InFlight} calls")]
+    public static partial void PluginReloaded(ILogger logger, string pluginId, long generation, int pid, long old, int inFlight);
 
     /// <summary>A worker was refused during its handshake.</summary>
     [LoggerMessage(EventId = 1011, EventName = "HandshakeRejected", Level = LogLevel.Error, Message = "Worker {Pid} for plugin {PluginId} failed its handshake: {Reason}")]

@@ -39,6 +39,24 @@ internal sealed class PluginCounters
     /// <summary>The worker restarts.</summary>
     public long WorkerRestarts;
 
+    /// <summary>Adds this generation's counts to <paramref name="totals"/> (peak memory as a maximum).</summary>
+    /// <param name="totals">The running totals.</param>
+    public void AddTo(PluginCounters totals)
+    {
+        Interlocked.Add(ref totals.TotalCalls, Interlocked.Read(ref TotalCalls));
+        Interlocked.Add(ref totals.SuccessfulCalls, Interlocked.Read(ref SuccessfulCalls));
+        Interlocked.Add(ref totals.FailedCalls, Interlocked.Read(ref FailedCalls));
+        Interlocked.Add(ref totals.FuelConsumed, Interlocked.Read(ref FuelConsumed));
+        Interlocked.Add(ref totals.ExecutionMicroseconds, Interlocked.Read(ref ExecutionMicroseconds));
+        Interlocked.Add(ref totals.FuelExhaustions, Interlocked.Read(ref FuelExhaustions));
+        Interlocked.Add(ref totals.Timeouts, Interlocked.Read(ref Timeouts));
+        Interlocked.Add(ref totals.MemoryViolations, Interlocked.Read(ref MemoryViolations));
+        Interlocked.Add(ref totals.Traps, Interlocked.Read(ref Traps));
+        Interlocked.Add(ref totals.WorkerCrashes, Interlocked.Read(ref WorkerCrashes));
+        Interlocked.Add(ref totals.WorkerRestarts, Interlocked.Read(ref WorkerRestarts));
+        totals.ObserveMemory(Interlocked.Read(ref PeakMemoryBytes));
+    }
+
     /// <summary>Raises <see cref="PeakMemoryBytes"/> to <paramref name="bytes"/> if it is larger.</summary>
     /// <param name="bytes">A memory reading.</param>
     public void ObserveMemory(long bytes)

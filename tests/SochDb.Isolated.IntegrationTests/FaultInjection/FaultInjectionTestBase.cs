@@ -19,9 +19,12 @@ public abstract class FaultInjectionTestBase : SupervisorTestBase, IDisposable
 
     internal static readonly byte[] Basic = Fixtures.Wasm("basic");
 
-    private static readonly string RoguePath = Path.Combine(AppContext.BaseDirectory, "SochDb.Isolated.RogueWorker.dll");
+    internal static readonly string RoguePath = Path.Combine(AppContext.BaseDirectory, "SochDb.Isolated.RogueWorker.dll");
 
     private readonly string armFile = Path.Combine(Path.GetTempPath(), $"sochdb-rogue-arm-{Guid.NewGuid():N}");
+
+    /// <summary>Gets the file whose existence arms the fault in workers started after it is created.</summary>
+    internal string ArmFile => armFile;
 
     public void Dispose()
     {
