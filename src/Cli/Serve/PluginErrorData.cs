@@ -54,6 +54,11 @@ internal static class PluginErrorData
                 data["retryAfterMs"] = ServeJson.WholeMilliseconds(overloaded.RetryAfter);
                 data["queued"] = overloaded.Queued;
                 break;
+            case ReloadFailedException reload:
+                data["rejectedGeneration"] = reload.RejectedGeneration;
+                data["servingGeneration"] = reload.ServingGeneration;
+                data["reloadFailed"] = true;
+                break;
             case TooManySandboxesException sandboxes:
                 data["current"] = sandboxes.Current;
                 data["max"] = sandboxes.Max;
