@@ -270,6 +270,27 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
     }
 
     [Fact]
+    public async Task InvokeAsync_WaitsPastQueueTimeout_ThrowsOverloadedWithRetryHint()
+    {
+        var supervisor = CreateSupervisor(o =>
+        {
+            o.MaxInstancesPerPlugin = 1;
+            o.QueueTimeout = TimeSpan.FromMilliseconds(100);
+        });
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources)).DefaultTimeout();
+        var running = supervisor.InvokeAsync("test", "spin");
+        await Task.Delay(20);
+
+        var ex = await Assert.ThrowsAsync<OverloadedException>(() => supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)])).DefaultTimeout();
+
+        Assert.Contains("QueueTimeout", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), ex.RetryAfter);
+        await Assert.ThrowsAsync<PluginTimeoutException>(() => running).DefaultTimeout();
+        Assert.Equal(2, (await supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]).DefaultTimeout()).Values[0].AsI32());
+        Assert.Equal(1, supervisor.GetRuntimeStats().Overloads);
+    }
+
+    [Fact]
     public async Task UnloadAsync_WithACallWaiting_FailsItWithSandboxTerminated()
     {
         var supervisor = CreateSupervisor(o => o.MaxInstancesPerPlugin = 1);

@@ -315,4 +315,85 @@ public sealed class CallGateTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gate.EnterAsync(false, new CancellationToken(canceled: true))).DefaultTimeout();
         Assert.True(await gate.EnterAsync(false, CancellationToken.None).DefaultTimeout());
     }
+
+    [Fact]
+    public async Task EnterAsync_CapacityThree_AdmitsThreeThenQueues()
+    {
+        var gate = new CallGate(maxQueued: 4, capacity: 3);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await gate.EnterAsync(false, CancellationToken.None).DefaultTimeout());
+        }
+
+        var fourth = gate.EnterAsync(false, CancellationToken.None);
+
+        Assert.False(fourth.IsCompleted);
+        Assert.Equal((3, 1), (gate.InUse, gate.Queued));
+        gate.Release();
+        Assert.True(await fourth.DefaultTimeout());
+        Assert.Equal((3, 0), (gate.InUse, gate.Queued));
+    }
+
+    [Fact]
+    public async Task Capacity_Raised_AdmitsWaitersInOrder()
+    {
+        var gate = new CallGate(maxQueued: 4, capacity: 1);
+        Assert.True(await gate.EnterAsync(false, CancellationToken.None).DefaultTimeout());
+        var first = gate.EnterAsync(false, CancellationToken.None);
+        var second = gate.EnterAsync(false, CancellationToken.None);
+        var third = gate.EnterAsync(false, CancellationToken.None);
+
+        gate.Capacity = 3;
+
+        Assert.True(await first.DefaultTimeout());
+        Assert.True(await second.DefaultTimeout());
+        Assert.False(third.IsCompleted);
+        Assert.Equal(3, gate.InUse);
+    }
+
+    [Fact]
+    public async Task Capacity_Lowered_TakesEffectAsPermitsReturn()
+    {
+        var gate = new CallGate(maxQueued: 4, capacity: 2);
+        Assert.True(await gate.EnterAsync(false, CancellationToken.None).DefaultTimeout());
+        Assert.True(await gate.EnterAsync(false, CancellationToken.None).DefaultTimeout());
+        var waiter = gate.EnterAsync(false, CancellationToken.None);
+
+        gate.Capacity = 1;
+        gate.Release();
+
+        // Two were inside and the capacity is now one: the first release does not admit anyone.
+        Assert.False(waiter.IsCompleted);
+        gate.Release();
+        Assert.True(await waiter.DefaultTimeout());
+        Assert.Equal(1, gate.InUse);
+    }
+
+    [Fact]
+    public async Task EnterAsync_QueueTimeoutPasses_ReturnsTimedOutAndLeavesTheLine()
+    {
+        var gate = new CallGate(maxQueued: 4);
+        Assert.True(await gate.EnterAsync(false, CancellationToken.None).DefaultTimeout());
+
+        var entry = await gate.EnterAsync(false, TimeSpan.FromMilliseconds(30), CancellationToken.None).DefaultTimeout();
+
+        Assert.Equal(GateEntry.TimedOut, entry);
+        Assert.Equal(0, gate.Queued);
+        gate.Release();
+        Assert.Equal(0, gate.InUse);
+        Assert.Equal(GateEntry.Entered, await gate.EnterAsync(false, TimeSpan.FromMilliseconds(30), CancellationToken.None).DefaultTimeout());
+    }
+
+    [Fact]
+    public async Task EnterAsync_QueueFull_ReturnsQueueFull()
+    {
+        var gate = new CallGate(maxQueued: 0);
+        Assert.True(await gate.EnterAsync(false, CancellationToken.None).DefaultTimeout());
+
+        Assert.Equal(GateEntry.QueueFull, await gate.EnterAsync(false, TimeSpan.FromSeconds(5), CancellationToken.None).DefaultTimeout());
+    }
+
+    [Fact]
+    public void Constructor_CapacityBelowOne_Throws()
+        => Assert.Throws<ArgumentOutOfRangeException>(() => new CallGate(maxQueued: 1, capacity: 0));
 }

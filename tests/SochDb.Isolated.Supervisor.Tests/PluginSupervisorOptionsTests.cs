@@ -17,6 +17,14 @@ public sealed class PluginSupervisorOptionsTests
         ["FuelBudget=-1"] = o => o.FuelBudget = -1,
         ["MaxQueuedCalls=-1"] = o => o.MaxQueuedCalls = -1,
         ["MaxQueuedCalls=100001"] = o => o.MaxQueuedCalls = 100_001,
+        ["QueueTimeout=0"] = o => o.QueueTimeout = TimeSpan.Zero,
+        ["QueueTimeout=10min+1tick"] = o => o.QueueTimeout = TimeSpan.FromMinutes(10) + OneTick,
+        ["MaxInstancesPerPlugin=0"] = o => o.MaxInstancesPerPlugin = 0,
+        ["MaxInstancesPerPlugin=65"] = o => o.MaxInstancesPerPlugin = 65,
+        ["ReloadDrainTimeout=-1tick"] = o => o.ReloadDrainTimeout = -OneTick,
+        ["ReloadDrainTimeout=10min+1tick"] = o => o.ReloadDrainTimeout = TimeSpan.FromMinutes(10) + OneTick,
+        ["ReloadProbation=-1tick"] = o => o.ReloadProbation = -OneTick,
+        ["ReloadProbation=10min+1tick"] = o => o.ReloadProbation = TimeSpan.FromMinutes(10) + OneTick,
         ["CallGrace=9ms"] = o => o.CallGrace = TimeSpan.FromMilliseconds(9),
         ["CallGrace=5min+1tick"] = o => o.CallGrace = FiveMinutes + OneTick,
         ["WorkerStartTimeout=99ms"] = o => o.WorkerStartTimeout = TimeSpan.FromMilliseconds(99),
@@ -49,6 +57,13 @@ public sealed class PluginSupervisorOptionsTests
         ["FuelBudget=max"] = o => o.FuelBudget = long.MaxValue,
         ["MaxQueuedCalls=0"] = o => o.MaxQueuedCalls = 0,
         ["MaxQueuedCalls=100000"] = o => o.MaxQueuedCalls = 100_000,
+        ["QueueTimeout=1ms"] = o => o.QueueTimeout = TimeSpan.FromMilliseconds(1),
+        ["QueueTimeout=10min"] = o => o.QueueTimeout = TimeSpan.FromMinutes(10),
+        ["MaxInstancesPerPlugin=1"] = o => o.MaxInstancesPerPlugin = 1,
+        ["MaxInstancesPerPlugin=64"] = o => o.MaxInstancesPerPlugin = 64,
+        ["ReloadDrainTimeout=0"] = o => o.ReloadDrainTimeout = TimeSpan.Zero,
+        ["ReloadProbation=0"] = o => o.ReloadProbation = TimeSpan.Zero,
+        ["ReloadProbation=10min"] = o => o.ReloadProbation = TimeSpan.FromMinutes(10),
         ["CallGrace=10ms"] = o => o.CallGrace = TimeSpan.FromMilliseconds(10),
         ["CallGrace=5min"] = o => o.CallGrace = FiveMinutes,
         ["WorkerStartTimeout=100ms"] = o => o.WorkerStartTimeout = TimeSpan.FromMilliseconds(100),
@@ -88,6 +103,10 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(64, options.MaxSandboxes);
         Assert.Equal(1_000_000_000, options.FuelBudget);
         Assert.Equal(256, options.MaxQueuedCalls);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.QueueTimeout);
+        Assert.Equal(4, options.MaxInstancesPerPlugin);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.ReloadDrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.ReloadProbation);
         Assert.Equal(TimeSpan.FromSeconds(2), options.CallGrace);
         Assert.Equal(TimeSpan.FromSeconds(15), options.WorkerStartTimeout);
         Assert.Equal(TimeSpan.FromSeconds(2), options.WorkerStopTimeout);
