@@ -94,6 +94,7 @@ internal sealed class WorkerService : IDisposable
                 throw new LocalRpcException("a worker runs exactly one plugin for its whole life") { ErrorCode = (int)ErrorKind.ProtocolError };
             }
 
+            ReserveCallThreads(request.MaxInstances);
             var response = PluginModule.Load(engine!, ticker!, SendHostCall, logger, request, out var loaded);
             plugin = loaded;
             if (loaded is not null)
@@ -270,6 +271,19 @@ internal sealed class WorkerService : IDisposable
         catch (Exception ex) when (ex is ConnectionLostException or RemoteRpcException or ObjectDisposedException or IOException)
         {
             return new HostCallResponse { Status = HostStatus.HostError };
+        }
+    }
+
+    private static void ReserveCallThreads(int maxInstances)
+    {
+        // Each call in flight holds a pool thread, blocked for the length of its host calls (see SendHostCall). Without
+        // that many threads to spare, the channel's reader that delivers the answers waits for the pool's thread
+        // injection (hundreds of milliseconds per thread) once the calls outnumber the cores.
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        var wanted = Environment.ProcessorCount + maxInstances;
+        if (maxInstances is >= 1 and <= PluginModule.MaxInstancesLimit && workers < wanted)
+        {
+            ThreadPool.SetMinThreads(wanted, completionPorts);
         }
     }
 
