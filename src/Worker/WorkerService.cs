@@ -13,8 +13,9 @@ namespace SochDb.Isolated.Worker;
 /// The worker's JSON-RPC target: handshake, load, invoke, status and shutdown for its one plugin.
 /// </summary>
 /// <remarks>
-/// Calls are serialized with a lock because a Wasmtime store is single-threaded; the supervisor already sends one
-/// call at a time per worker, so the lock is never contended in normal operation.
+/// The lock guards only the worker's state (engine, plugin), never a call: each call borrows an instance of its own
+/// from the <see cref="PluginModule"/> (a Wasmtime store is single-threaded), so calls on different instances run in
+/// parallel, up to the load's <see cref="LoadRequest.MaxInstances"/>.
 /// </remarks>
 internal sealed class WorkerService : IDisposable
 {
@@ -22,11 +23,10 @@ internal sealed class WorkerService : IDisposable
     private readonly ILogger logger;
     private readonly Lock gate = new();
     private readonly TaskCompletionSource shutdownRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly HostBridge bridge;
     private JsonRpc? channel;
     private Engine? engine;
     private EpochTicker? ticker;
-    private PluginInstance? plugin;
+    private PluginModule? plugin;
 
     /// <summary>Initializes a new instance of the <see cref="WorkerService"/> class.</summary>
     /// <param name="secret">The secret from the bootstrap line, returned in the handshake.</param>
@@ -35,7 +35,6 @@ internal sealed class WorkerService : IDisposable
     {
         this.secret = secret;
         this.logger = logger;
-        bridge = new HostBridge(SendHostCall, logger);
     }
 
     /// <summary>Gives the service the channel its host calls go back over; call before listening starts.</summary>
@@ -95,7 +94,8 @@ internal sealed class WorkerService : IDisposable
                 throw new LocalRpcException("a worker runs exactly one plugin for its whole life") { ErrorCode = (int)ErrorKind.ProtocolError };
             }
 
-            var response = PluginInstance.Load(engine!, ticker!, bridge, logger, request, out var loaded);
+            ReserveCallThreads(request.MaxInstances);
+            var response = PluginModule.Load(engine!, ticker!, SendHostCall, logger, request, out var loaded);
             plugin = loaded;
             if (loaded is not null)
             {
@@ -112,20 +112,21 @@ internal sealed class WorkerService : IDisposable
     [JsonRpcMethod(WorkerMethods.Invoke)]
     public Task<InvokeResponse> InvokeAsync(InvokeRequest request) => Task.Run(() => Invoke(request));
 
-    /// <summary>Runs one call on the calling thread.</summary>
+    /// <summary>Runs one call on the calling thread, on an instance of its own.</summary>
     /// <param name="request">The call.</param>
     /// <returns>The outcome.</returns>
+    /// <exception cref="LocalRpcException">No plugin is loaded, or every instance already runs a call.</exception>
     public InvokeResponse Invoke(InvokeRequest request)
     {
-        lock (gate)
+        var loaded = RequirePlugin();
+        var instance = Rent(loaded, request.CallId);
+        try
         {
-            RequireHandshake();
-            if (plugin is null)
-            {
-                throw new LocalRpcException("no plugin is loaded in this worker") { ErrorCode = (int)ErrorKind.ProtocolError };
-            }
-
-            return plugin.Invoke(request);
+            return instance.Invoke(request);
+        }
+        finally
+        {
+            loaded.Return(instance);
         }
     }
 
@@ -141,16 +142,13 @@ internal sealed class WorkerService : IDisposable
     /// </summary>
     /// <param name="request">The batch.</param>
     /// <returns>One outcome per row, in the request's order.</returns>
+    /// <exception cref="LocalRpcException">No plugin is loaded, or every instance already runs a call.</exception>
     public InvokeBatchResponse InvokeBatch(InvokeBatchRequest request)
     {
-        lock (gate)
+        var loaded = RequirePlugin();
+        var instance = Rent(loaded, request.CallId);
+        try
         {
-            RequireHandshake();
-            if (plugin is null)
-            {
-                throw new LocalRpcException("no plugin is loaded in this worker") { ErrorCode = (int)ErrorKind.ProtocolError };
-            }
-
             var started = Stopwatch.GetTimestamp();
             var fuelLeft = request.FuelBudget;
             var rows = new InvokeResponse[request.Rows.Length];
@@ -173,7 +171,7 @@ internal sealed class WorkerService : IDisposable
                     continue;
                 }
 
-                var row = plugin.Invoke(new InvokeRequest
+                var row = instance.Invoke(new InvokeRequest
                 {
                     CallId = request.CallId,
                     Function = request.Function,
@@ -190,13 +188,17 @@ internal sealed class WorkerService : IDisposable
             {
                 Rows = rows,
                 FuelConsumed = fuelConsumed,
-                MemoryBytes = plugin.MemoryBytes,
-                PeakMemoryBytes = plugin.PeakMemoryBytes,
+                MemoryBytes = instance.MemoryBytes,
+                PeakMemoryBytes = instance.PeakMemoryBytes,
             };
+        }
+        finally
+        {
+            loaded.Return(instance);
         }
     }
 
-    /// <summary>Reports the worker's state.</summary>
+    /// <summary>Reports the worker's state, summed over its instances (each as of the end of its last call).</summary>
     /// <returns>The snapshot.</returns>
     [JsonRpcMethod(WorkerMethods.Status)]
     public WorkerStatus Status()
@@ -210,6 +212,7 @@ internal sealed class WorkerService : IDisposable
                 MemoryBytes = plugin?.MemoryBytes ?? 0,
                 PeakMemoryBytes = plugin?.PeakMemoryBytes ?? 0,
                 Instantiations = plugin?.Instantiations ?? 0,
+                Instances = plugin?.Instances ?? 0,
                 WorkingSetBytes = self.WorkingSet64,
             };
         }
@@ -224,8 +227,15 @@ internal sealed class WorkerService : IDisposable
     {
         lock (gate)
         {
-            plugin?.Dispose();
+            var idle = plugin?.Close() ?? true;
             plugin = null;
+            if (!idle)
+            {
+                // A call still runs on a pool thread and its store needs the engine and ticker; the process is
+                // exiting, so they are left to it rather than freed under that call.
+                return;
+            }
+
             ticker?.Dispose();
             ticker = null;
             engine?.Dispose();
@@ -262,6 +272,42 @@ internal sealed class WorkerService : IDisposable
         {
             return new HostCallResponse { Status = HostStatus.HostError };
         }
+    }
+
+    private static void ReserveCallThreads(int maxInstances)
+    {
+        // Each call in flight holds a pool thread, blocked for the length of its host calls (see SendHostCall). Without
+        // that many threads to spare, the channel's reader that delivers the answers waits for the pool's thread
+        // injection (hundreds of milliseconds per thread) once the calls outnumber the cores.
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        var wanted = Environment.ProcessorCount + maxInstances;
+        if (maxInstances is >= 1 and <= PluginModule.MaxInstancesLimit && workers < wanted)
+        {
+            ThreadPool.SetMinThreads(wanted, completionPorts);
+        }
+    }
+
+    private PluginModule RequirePlugin()
+    {
+        lock (gate)
+        {
+            RequireHandshake();
+            return plugin ?? throw new LocalRpcException("no plugin is loaded in this worker") { ErrorCode = (int)ErrorKind.ProtocolError };
+        }
+    }
+
+    private PluginInstance Rent(PluginModule loaded, long callId)
+    {
+        if (loaded.TryRent() is { } instance)
+        {
+            return instance;
+        }
+
+        WorkerLog.InstanceLimitReached(logger, callId, loaded.MaxInstances);
+        throw new LocalRpcException($"all {loaded.MaxInstances} instance(s) of the plugin are running calls; the supervisor must send at most max instances calls at once")
+        {
+            ErrorCode = (int)ErrorKind.ProtocolError,
+        };
     }
 
     private void RequireHandshake()

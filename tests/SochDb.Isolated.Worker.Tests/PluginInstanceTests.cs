@@ -13,27 +13,30 @@ public sealed class PluginInstanceTests : IDisposable
     private const long Limit = 2 * 1024 * 1024;
     private readonly Engine engine = EngineFactory.Create(new EngineSettings());
     private readonly EpochTicker ticker;
-    private readonly List<PluginInstance> plugins = [];
+    private readonly List<(PluginModule Module, PluginInstance Instance)> plugins = [];
     private readonly List<HostCallRequest> hostCalls = [];
-    private readonly HostBridge bridge;
+    private readonly Func<HostCallRequest, TimeSpan, HostCallResponse> send;
 
     public PluginInstanceTests()
     {
         ticker = new EpochTicker(engine, 1);
 
         // Stands in for the supervisor: records each host call and answers with the worker's own verdict, if any.
-        bridge = new HostBridge(
-            (request, _) =>
+        send = (request, _) =>
         {
             hostCalls.Add(request);
             return new HostCallResponse { Status = request.WorkerStatus };
-        },
-            NullLogger.Instance);
+        };
     }
 
     public void Dispose()
     {
-        plugins.ForEach(p => p.Dispose());
+        foreach (var (module, instance) in plugins)
+        {
+            module.Return(instance);
+            module.Dispose();
+        }
+
         ticker.Dispose();
         engine.Dispose();
     }
@@ -219,7 +222,7 @@ public sealed class PluginInstanceTests : IDisposable
     public void Load_CorruptArtifact_IsInvalidWasm()
     {
         var request = new LoadRequest { PluginId = "x", Artifact = [1, 2, 3, 4], MemoryLimitBytes = Limit, InitFuel = 1000, InitTimeoutMs = 1000 };
-        var response = PluginInstance.Load(engine, ticker, bridge, NullLogger.Instance, request, out var loaded);
+        var response = PluginModule.Load(engine, ticker, send, NullLogger.Instance, request, out var loaded);
         Assert.Null(loaded);
         Assert.Equal(ErrorKind.InvalidWasm, response.Error!.Kind);
     }
@@ -246,10 +249,11 @@ public sealed class PluginInstanceTests : IDisposable
     {
         using var module = Module.FromText(engine, fixture, Fixtures.Wat(fixture));
         var request = new LoadRequest { PluginId = fixture, Artifact = module.Serialize(), MemoryLimitBytes = limit, Signatures = signatures, InitFuel = 1_000_000, InitTimeoutMs = 1000 };
-        var response = PluginInstance.Load(engine, ticker, bridge, NullLogger.Instance, request, out plugin);
+        var response = PluginModule.Load(engine, ticker, send, NullLogger.Instance, request, out var loaded);
+        plugin = loaded?.TryRent();
         if (plugin is not null)
         {
-            plugins.Add(plugin);
+            plugins.Add((loaded!, plugin));
         }
 
         return response;

@@ -37,7 +37,10 @@ public sealed class LoadRequest
     [JsonPropertyName("initTimeoutMs")]
     public long InitTimeoutMs { get; set; }
 
-    /// <summary>Gets or sets how many calls may run at once, each in its own instance (store); 1 to 64.</summary>
+    /// <summary>
+    /// Gets or sets how many instances (each its own store, memory limit and <c>soch_init</c>) the worker may hold, and
+    /// so how many calls it runs at once; 1 to 64. Absent on the wire means 1, the behaviour before the field existed.
+    /// </summary>
     [DataMember(Name = "maxInstances")]
     [JsonPropertyName("maxInstances")]
     public int MaxInstances { get; set; } = 1;

@@ -12,20 +12,28 @@ public sealed class WorkerStatus
     [JsonPropertyName("loaded")]
     public bool Loaded { get; set; }
 
-    /// <summary>Gets or sets the instance's linear memory in bytes.</summary>
+    /// <summary>Gets or sets the linear memory of all instances in bytes, each as of the end of its last call.</summary>
     [DataMember(Name = "memoryBytes")]
     [JsonPropertyName("memoryBytes")]
     public long MemoryBytes { get; set; }
 
-    /// <summary>Gets or sets the largest linear memory seen, in bytes.</summary>
+    /// <summary>
+    /// Gets or sets the sum over instances of the largest linear memory each has seen, in bytes: instances coexist, so
+    /// the sum bounds what the worker held at once (it may overstate it when the peaks did not coincide).
+    /// </summary>
     [DataMember(Name = "peakMemoryBytes")]
     [JsonPropertyName("peakMemoryBytes")]
     public long PeakMemoryBytes { get; set; }
 
-    /// <summary>Gets or sets how many times the module was instantiated (1 + replacements after traps).</summary>
+    /// <summary>Gets or sets how many times the module was instantiated, over all instances (first instantiations and replacements after traps).</summary>
     [DataMember(Name = "instantiations")]
     [JsonPropertyName("instantiations")]
     public long Instantiations { get; set; }
+
+    /// <summary>Gets or sets how many instances exist (at most the load's <c>MaxInstances</c>; more are made only when calls overlap).</summary>
+    [DataMember(Name = "instances")]
+    [JsonPropertyName("instances")]
+    public int Instances { get; set; }
 
     /// <summary>Gets or sets the worker process's resident memory in bytes.</summary>
     [DataMember(Name = "workingSetBytes")]

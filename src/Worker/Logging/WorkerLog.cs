@@ -32,4 +32,12 @@ internal static partial class WorkerLog
     /// <summary>The worker failed before or during start-up.</summary>
     [LoggerMessage(EventId = 2007, EventName = "StartupFailed", Level = LogLevel.Error, Message = "Worker start-up failed: {Reason}")]
     public static partial void StartupFailed(ILogger logger, string reason);
+
+    /// <summary>Calls overlapped, so the plugin got another instance.</summary>
+    [LoggerMessage(EventId = 2020, EventName = "InstanceAdded", Level = LogLevel.Debug, Message = "Plugin {PluginId} now has {Instances} of at most {MaxInstances} instances")]
+    public static partial void InstanceAdded(ILogger logger, string pluginId, int instances, int maxInstances);
+
+    /// <summary>A call arrived while every instance was busy: the supervisor sent more calls at once than it asked for.</summary>
+    [LoggerMessage(EventId = 2021, EventName = "InstanceLimitReached", Level = LogLevel.Warning, Message = "Call {CallId} refused: all {MaxInstances} instances are running calls")]
+    public static partial void InstanceLimitReached(ILogger logger, long callId, int maxInstances);
 }

@@ -11,6 +11,8 @@ namespace SochDb.Isolated.Worker.Wasm;
 /// <remarks>
 /// The epoch follows real time from the moment ticking resumes (it catches up after an oversleep rather than
 /// drifting), so a deadline of N ticks fires between N-1 and N tick lengths after it was set.
+/// One ticker serves every store of the engine: <see cref="Enter"/> and <see cref="Exit"/> count calls atomically, so
+/// calls overlapping on several instances keep it ticking until the last one ends, and each store's deadline is its own.
 /// </remarks>
 internal sealed class EpochTicker : IDisposable
 {

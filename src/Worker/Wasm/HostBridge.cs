@@ -14,6 +14,8 @@ namespace SochDb.Isolated.Worker.Wasm;
 /// guest memory through <c>soch_alloc</c>. The worker decides nothing but argument validity.
 /// </summary>
 /// <remarks>
+/// One bridge per instance slot: the current call id, deadline and counters are the slot's, and a slot runs one call
+/// at a time on one thread, so they need no locking; slots running in parallel share only the thread-safe send delegate.
 /// No exception crosses into Wasmtime: every failure becomes a negative status. Calls block the wasm thread while the
 /// supervisor answers; the epoch ticker keeps running, so a call whose deadline passes during a host call traps with
 /// <c>Timeout</c> as soon as the guest resumes.
@@ -41,7 +43,7 @@ internal sealed class HostBridge
     /// </summary>
     public bool DeadlinePassed { get; private set; }
 
-    /// <summary>Gets the host calls made since the worker started.</summary>
+    /// <summary>Gets the host calls made through this bridge (its instance slot) since it was created.</summary>
     public long HostCalls { get; private set; }
 
     /// <summary>Gets the host calls that failed (rejected arguments, errors, denials, limits, timeouts).</summary>

@@ -9,12 +9,13 @@ using Wasmtime;
 namespace SochDb.Isolated.Worker.Wasm;
 
 /// <summary>
-/// One plugin module and its current instance: runs calls with fuel, an epoch deadline and a memory limit, moves
-/// <c>bytes</c>/<c>string</c> values through guest memory, and replaces the instance after any trap.
+/// One instance slot of a plugin: runs calls with fuel, an epoch deadline and a memory limit, moves
+/// <c>bytes</c>/<c>string</c> values through guest memory, and replaces its instance after any trap.
 /// </summary>
 /// <remarks>
-/// Not thread-safe: a Wasmtime store is used by one thread at a time, so callers serialize calls.
-/// The module, linker and store are owned here; the engine and ticker belong to the caller.
+/// Not thread-safe: a Wasmtime store is used by one thread at a time, so a slot runs one call at a time (the
+/// <see cref="PluginModule"/> lends it to one caller). The linker, store and host bridge are owned here; the module
+/// belongs to the <see cref="PluginModule"/>, the engine and ticker to the worker.
 /// </remarks>
 internal sealed class PluginInstance : IDisposable
 {
@@ -35,8 +36,18 @@ internal sealed class PluginInstance : IDisposable
     private Memory? memory;
     private Function? alloc;
     private Function? free;
+    private long instantiations;
+    private long peakMemoryBytes;
+    private long reportedMemoryBytes;
 
-    private PluginInstance(Engine engine, EpochTicker ticker, HostBridge bridge, ILogger logger, Module module, LoadRequest request)
+    /// <summary>Initializes a new instance of the <see cref="PluginInstance"/> class, not yet instantiated.</summary>
+    /// <param name="engine">The engine the module was compiled for.</param>
+    /// <param name="ticker">The epoch ticker of <paramref name="engine"/>.</param>
+    /// <param name="bridge">This slot's own host functions and call state.</param>
+    /// <param name="logger">The worker's logger.</param>
+    /// <param name="module">The module, borrowed from its <see cref="PluginModule"/>.</param>
+    /// <param name="request">The load's limits and signatures.</param>
+    public PluginInstance(Engine engine, EpochTicker ticker, HostBridge bridge, ILogger logger, Module module, LoadRequest request)
     {
         this.engine = engine;
         this.ticker = ticker;
@@ -51,57 +62,35 @@ internal sealed class PluginInstance : IDisposable
         bridge.Define(linker);
     }
 
-    /// <summary>Gets the largest linear memory seen, in bytes.</summary>
-    public long PeakMemoryBytes { get; private set; }
+    /// <summary>Gets the largest linear memory seen, in bytes; safe to read from any thread.</summary>
+    public long PeakMemoryBytes => Volatile.Read(ref peakMemoryBytes);
 
-    /// <summary>Gets how many times the module was instantiated.</summary>
-    public long Instantiations { get; private set; }
+    /// <summary>Gets how many times the module was instantiated in this slot; safe to read from any thread.</summary>
+    public long Instantiations => Volatile.Read(ref instantiations);
+
+    /// <summary>
+    /// Gets the linear memory in bytes as of the end of the last call or instantiation; safe to read from any thread,
+    /// unlike <see cref="MemoryBytes"/>, which asks the store and so belongs to the thread running the slot.
+    /// </summary>
+    public long ReportedMemoryBytes => Volatile.Read(ref reportedMemoryBytes);
 
     /// <summary>Gets the current linear memory in bytes (0 without an instance or a memory export).</summary>
     public long MemoryBytes => memory?.GetLength() ?? 0;
 
-    /// <summary>Loads a precompiled module and instantiates it, running <c>soch_init</c> if exported.</summary>
-    /// <param name="engine">The engine the module was compiled for.</param>
-    /// <param name="ticker">The epoch ticker of <paramref name="engine"/>.</param>
-    /// <param name="bridge">The host functions; <c>soch_init</c>'s host calls belong to call 0.</param>
-    /// <param name="logger">The worker's logger.</param>
-    /// <param name="request">What to load.</param>
-    /// <param name="loaded">The plugin, on success.</param>
-    /// <returns>The load's outcome; <paramref name="loaded"/> is set only when it has no error.</returns>
-    public static LoadResponse Load(Engine engine, EpochTicker ticker, HostBridge bridge, ILogger logger, LoadRequest request, out PluginInstance? loaded)
+    /// <summary>Instantiates the slot for the load, running <c>soch_init</c> if exported; its host calls belong to call 0.</summary>
+    /// <param name="initFuelConsumed">The fuel <c>soch_init</c> consumed.</param>
+    /// <returns>The error that stops the load, or <see langword="null"/>.</returns>
+    public WorkerError? Start(out long initFuelConsumed)
     {
-        loaded = null;
-        Module module;
+        bridge.Begin(0, TimeSpan.FromMilliseconds(initTimeoutMs));
         try
         {
-            module = Module.Deserialize(engine, request.PluginId, request.Artifact);
-        }
-        catch (WasmtimeException ex)
-        {
-            return new LoadResponse { Error = Error(ErrorKind.InvalidWasm, $"the precompiled module could not be loaded: {FirstLine(ex.Message)}") };
-        }
-
-        var plugin = new PluginInstance(engine, ticker, bridge, logger, module, request);
-        bridge.Begin(0, TimeSpan.FromMilliseconds(request.InitTimeoutMs));
-        WorkerError? error;
-        long initFuelConsumed;
-        try
-        {
-            error = plugin.Instantiate(out initFuelConsumed);
+            return Instantiate(out initFuelConsumed);
         }
         finally
         {
             bridge.End();
         }
-
-        if (error is not null)
-        {
-            plugin.Dispose();
-            return new LoadResponse { Error = error };
-        }
-
-        loaded = plugin;
-        return new LoadResponse { MemoryBytes = plugin.MemoryBytes, InitFuelConsumed = initFuelConsumed };
     }
 
     /// <summary>Calls an export.</summary>
@@ -126,13 +115,15 @@ internal sealed class PluginInstance : IDisposable
         var reinstantiated = false;
         if (instance is null)
         {
+            // A slot's very first instantiation (a lazily added slot) replaces nothing.
+            var replacing = Instantiations > 0;
             var error = Instantiate(out _);
             if (error is not null)
             {
-                return new InvokeResponse { Error = error, Reinstantiated = true };
+                return new InvokeResponse { Error = error, Reinstantiated = replacing };
             }
 
-            reinstantiated = true;
+            reinstantiated = replacing;
         }
 
         var response = Call(request);
@@ -145,12 +136,12 @@ internal sealed class PluginInstance : IDisposable
     {
         DropInstance();
         linker.Dispose();
-        module.Dispose();
     }
 
-    private static WorkerError Error(ErrorKind kind, string message) => new() { Kind = kind, Message = message };
-
-    private static string FirstLine(string message)
+    /// <summary>Shortens a Wasmtime message to its cause, without the backtrace.</summary>
+    /// <param name="message">The exception message.</param>
+    /// <returns>One line.</returns>
+    internal static string FirstLine(string message)
     {
         // Wasmtime messages carry a backtrace after the first line, and the cause after "Caused by:".
         var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -162,6 +153,8 @@ internal sealed class PluginInstance : IDisposable
 
         return lines.Length > 0 ? lines[0] : message;
     }
+
+    private static WorkerError Error(ErrorKind kind, string message) => new() { Kind = kind, Message = message };
 
     private static ValueBox ToBox(WireValue value) => value.Type switch
     {
@@ -196,7 +189,7 @@ internal sealed class PluginInstance : IDisposable
         newStore.SetEpochDeadline(ulong.MaxValue / 2);
         newStore.Fuel = (ulong)Math.Max(1, initFuel);
         store = newStore;
-        Instantiations++;
+        Interlocked.Increment(ref instantiations);
         try
         {
             ticker.Enter();
@@ -511,9 +504,10 @@ internal sealed class PluginInstance : IDisposable
     private void TrackMemory()
     {
         var current = MemoryBytes;
+        Volatile.Write(ref reportedMemoryBytes, current);
         if (current > PeakMemoryBytes)
         {
-            PeakMemoryBytes = current;
+            Volatile.Write(ref peakMemoryBytes, current);
         }
     }
 
@@ -523,6 +517,7 @@ internal sealed class PluginInstance : IDisposable
         memory = null;
         alloc = null;
         free = null;
+        Volatile.Write(ref reportedMemoryBytes, 0);
         store?.Dispose();
         store = null;
     }
