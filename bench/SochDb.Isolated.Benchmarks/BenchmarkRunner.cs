@@ -262,12 +262,12 @@ internal sealed record BenchmarkReport(
         text.AppendLine();
         text.AppendLine("Reload: per-call `add` latency of concurrent callers, steady and while the plugin is hot-reloaded back to back (`ReloadProbation` 0).");
         text.AppendLine();
-        text.AppendLine("| Window | reloads | seconds | calls | failed | p50 µs | p99 µs | max µs | p99 ÷ steady | max ÷ steady | reload median ms |");
-        text.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        text.AppendLine("| Window | reloads | seconds | calls | failed | p50 µs | p99 µs | max µs | p50 ÷ steady | p99 ÷ steady | max ÷ steady | reload median ms |");
+        text.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var row in Reload)
         {
             var reloadMs = row.ReloadMedianMs is { } ms ? ms.ToString("F1", c) : "–";
-            text.AppendLine(c, $"| {row.Name} | {row.Reloads} | {row.Seconds:F1} | {row.Calls:N0} | {row.FailedCalls} | {row.P50Us:F1} | {row.P99Us:F1} | {row.MaxUs:F1} | {Ratio(row.P99RatioVsSteady)} | {Ratio(row.MaxRatioVsSteady)} | {reloadMs} |");
+            text.AppendLine(c, $"| {row.Name} | {row.Reloads} | {row.Seconds:F1} | {row.Calls:N0} | {row.FailedCalls} | {row.P50Us:F1} | {row.P99Us:F1} | {row.MaxUs:F1} | {Ratio(row.P50RatioVsSteady)} | {Ratio(row.P99RatioVsSteady)} | {Ratio(row.MaxRatioVsSteady)} | {reloadMs} |");
         }
     }
 

@@ -66,10 +66,9 @@ internal static class Reload
 
         var results = await Task.WhenAll(callers);
         var generation = supervisor.ListPlugins().Single().Generation;
-        if (generation != 1 + profile.Reloads)
-        {
-            throw new InvalidOperationException($"the plugin is at generation {generation} after {profile.Reloads} reloads, not {1 + profile.Reloads}");
-        }
+        Expect(generation == 1 + profile.Reloads, $"the plugin is at generation {generation} after {profile.Reloads} reloads, not {1 + profile.Reloads}");
+        var workers = supervisor.GetRuntimeStats().WorkersStarted;
+        Expect(workers == 1 + profile.Reloads, $"{workers} workers started for 1 load and {profile.Reloads} reloads (a worker was replaced)");
 
         double[] sortedReloads = [.. reloadMs.Order()];
         var steady = Merge(results, Steady);
@@ -183,6 +182,7 @@ internal sealed class PhaseCalls
 /// <param name="P50Us">Per-call median (nearest rank).</param>
 /// <param name="P99Us">Per-call 99th percentile (nearest rank).</param>
 /// <param name="MaxUs">The slowest call.</param>
+/// <param name="P50RatioVsSteady">p50 divided by the steady window's p50.</param>
 /// <param name="P99RatioVsSteady">p99 divided by the steady window's p99.</param>
 /// <param name="MaxRatioVsSteady">Max divided by the steady window's max.</param>
 /// <param name="ReloadMedianMs">The median time one <c>HotReloadAsync</c> took (start, health check, switch, drain), or <see langword="null"/>.</param>
@@ -197,6 +197,7 @@ internal sealed record ReloadRow(
     double P50Us,
     double P99Us,
     double MaxUs,
+    double P50RatioVsSteady,
     double P99RatioVsSteady,
     double MaxRatioVsSteady,
     double? ReloadMedianMs,
@@ -212,6 +213,7 @@ internal sealed record ReloadRow(
         Math.Round(stats.P50Us, 2),
         Math.Round(stats.P99Us, 2),
         Math.Round(stats.MaxUs, 2),
+        Math.Round(stats.P50Us / steady.P50Us, 3),
         Math.Round(stats.P99Us / steady.P99Us, 3),
         Math.Round(stats.MaxUs / steady.MaxUs, 3),
         reloadMedianMs is { } ms ? Math.Round(ms, 2) : null,
