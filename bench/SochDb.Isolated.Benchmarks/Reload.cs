@@ -39,6 +39,7 @@ internal static class Reload
         var reloadMs = new List<double>();
         double steadySeconds;
         double reloadingSeconds;
+        PhaseCalls[][] results;
         try
         {
             await Task.Delay(profile.ThroughputWarmup);
@@ -61,10 +62,11 @@ internal static class Reload
         }
         finally
         {
+            // Also when a reload failed: the callers stop before the supervisor is disposed.
             Volatile.Write(ref phase.Value, Done);
+            results = await Task.WhenAll(callers);
         }
 
-        var results = await Task.WhenAll(callers);
         var generation = supervisor.ListPlugins().Single().Generation;
         Expect(generation == 1 + profile.Reloads, $"the plugin is at generation {generation} after {profile.Reloads} reloads, not {1 + profile.Reloads}");
         var workers = supervisor.GetRuntimeStats().WorkersStarted;
