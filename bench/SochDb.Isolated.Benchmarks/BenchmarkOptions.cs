@@ -1,17 +1,67 @@
 namespace SochDb.Isolated.Benchmarks;
 
-/// <summary>How many calls each scenario makes.</summary>
+/// <summary>How many calls each scenario makes, and how long the timed windows last.</summary>
 /// <param name="Name">The profile's name, as printed.</param>
 /// <param name="Warmup">Untimed calls before each scenario's timed ones.</param>
 /// <param name="CallIterations">Timed calls of the <c>add</c> scenarios.</param>
 /// <param name="EchoIterations">Timed calls of the 64 KiB echo scenarios.</param>
 /// <param name="Rounds">The rounds the timed calls are interleaved in.</param>
 /// <param name="KillSamples">Samples of each kill-latency scenario (each one ends a call at its deadline; the stopped-worker one also replaces the worker).</param>
-internal sealed record BenchmarkProfile(string Name, int Warmup, int CallIterations, int EchoIterations, int Rounds, int KillSamples)
+/// <param name="LifecycleSamples">Samples of each load-to-first-call variant (each one a fresh supervisor and worker).</param>
+/// <param name="ThroughputCallers">Concurrent callers of the throughput scenarios.</param>
+/// <param name="ThroughputWarmup">Untimed calling per throughput configuration and export, and before the reload scenario's steady window.</param>
+/// <param name="ThroughputWindow">Timed calling per throughput configuration, export and round.</param>
+/// <param name="ThroughputRounds">The rounds the throughput windows are interleaved in.</param>
+/// <param name="ReloadCallers">Concurrent callers of the reload scenario.</param>
+/// <param name="ReloadSteady">The reload scenario's steady window.</param>
+/// <param name="Reloads">Back-to-back hot reloads in the reload scenario's second window.</param>
+internal sealed record BenchmarkProfile(
+    string Name,
+    int Warmup,
+    int CallIterations,
+    int EchoIterations,
+    int Rounds,
+    int KillSamples,
+    int LifecycleSamples,
+    int ThroughputCallers,
+    TimeSpan ThroughputWarmup,
+    TimeSpan ThroughputWindow,
+    int ThroughputRounds,
+    int ReloadCallers,
+    TimeSpan ReloadSteady,
+    int Reloads)
 {
-    public static BenchmarkProfile Full { get; } = new("full", Warmup: 2_000, CallIterations: 20_000, EchoIterations: 2_000, Rounds: 10, KillSamples: 40);
+    public static BenchmarkProfile Full { get; } = new(
+        "full",
+        Warmup: 2_000,
+        CallIterations: 20_000,
+        EchoIterations: 2_000,
+        Rounds: 10,
+        KillSamples: 40,
+        LifecycleSamples: 20,
+        ThroughputCallers: 16,
+        ThroughputWarmup: TimeSpan.FromSeconds(2),
+        ThroughputWindow: TimeSpan.FromSeconds(2),
+        ThroughputRounds: 5,
+        ReloadCallers: 4,
+        ReloadSteady: TimeSpan.FromSeconds(10),
+        Reloads: 10);
 
-    public static BenchmarkProfile Quick { get; } = new("quick", Warmup: 200, CallIterations: 2_000, EchoIterations: 200, Rounds: 4, KillSamples: 10);
+    public static BenchmarkProfile Quick { get; } = new(
+        "quick",
+        Warmup: 200,
+        CallIterations: 2_000,
+        EchoIterations: 200,
+        Rounds: 4,
+        KillSamples: 10,
+        LifecycleSamples: 5,
+        ThroughputCallers: 16,
+        ThroughputWarmup: TimeSpan.FromSeconds(0.5),
+        ThroughputWindow: TimeSpan.FromSeconds(1),
+        ThroughputRounds: 2,
+        ReloadCallers: 4,
+        ReloadSteady: TimeSpan.FromSeconds(2),
+        Reloads: 3);
 }
 
 /// <summary>The parsed command line.</summary>

@@ -63,12 +63,22 @@ internal static class BenchmarkRunner
         IReadOnlyList<KillLatencyRow> kills = OperatingSystem.IsLinux()
             ? await KillLatency.RunAsync(wasm, profile.KillSamples, Progress)
             : [];
-        var report = BenchmarkReport.Create(profile, started, EngineFactory.WasmtimeVersion, results, kills);
+        var lifecycle = await Lifecycle.RunAsync(wasm, manifest, profile.LifecycleSamples, Progress);
+        var throughput = await Throughput.RunAsync(wasm, profile, Progress);
+        var reload = await Reload.RunAsync(wasm, manifest, profile, Progress);
+        var report = BenchmarkReport.Create(profile, started, EngineFactory.WasmtimeVersion, results, kills, lifecycle, throughput, reload);
         Console.Out.Write(report.ToMarkdown());
         if (options.JsonPath is { } path)
         {
             await File.WriteAllTextAsync(path, report.ToJson());
             Progress($"wrote {Path.GetFullPath(path)}");
+        }
+
+        // Printed first, so the table shows what failed; a reload must not lose a call.
+        if (reload.FirstOrDefault(r => r.FailedCalls > 0) is { } failed)
+        {
+            await Console.Error.WriteLineAsync($"FAILED: {failed.FailedCalls} calls failed {failed.Name}; first: {failed.FirstFailure}");
+            return 1;
         }
 
         return 0;
@@ -98,9 +108,21 @@ internal sealed record BenchmarkReport(
     int ProcessorCount,
     string WasmtimeVersion,
     IReadOnlyList<BenchmarkRow> Scenarios,
-    IReadOnlyList<KillLatencyRow> KillLatency)
+    IReadOnlyList<KillLatencyRow> KillLatency,
+    IReadOnlyList<LifecycleRow> Lifecycle,
+    IReadOnlyList<ThroughputRow> Throughput,
+    IReadOnlyList<BatchComparisonRow> BatchComparison,
+    IReadOnlyList<ReloadRow> Reload)
 {
-    public static BenchmarkReport Create(BenchmarkProfile profile, DateTimeOffset started, string wasmtimeVersion, IReadOnlyList<ScenarioResult> results, IReadOnlyList<KillLatencyRow> kills)
+    public static BenchmarkReport Create(
+        BenchmarkProfile profile,
+        DateTimeOffset started,
+        string wasmtimeVersion,
+        IReadOnlyList<ScenarioResult> results,
+        IReadOnlyList<KillLatencyRow> kills,
+        IReadOnlyList<LifecycleRow> lifecycle,
+        IReadOnlyList<ThroughputRow> throughput,
+        IReadOnlyList<ReloadRow> reload)
     {
         var inProcess = results.Single(r => r.Id == Benchmarks.Scenarios.InProcessId).Stats.MeanUs;
         var messagePack = results.Single(r => r.Id == Benchmarks.Scenarios.AddId(WireFormat.MessagePackLengthPrefixed)).Stats.MeanUs;
@@ -128,7 +150,11 @@ internal sealed record BenchmarkReport(
             Environment.ProcessorCount,
             wasmtimeVersion,
             rows,
-            kills);
+            kills,
+            lifecycle,
+            throughput,
+            BatchComparisonRow.From(results),
+            reload);
     }
 
     public string ToMarkdown()
@@ -160,7 +186,89 @@ internal sealed record BenchmarkReport(
             }
         }
 
+        AppendBatchComparison(text);
+        AppendLifecycle(text);
+        AppendThroughput(text);
+        AppendReload(text);
         return text.ToString();
+    }
+
+    private void AppendBatchComparison(System.Text.StringBuilder text)
+    {
+        if (BatchComparison.Count == 0)
+        {
+            return;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine();
+        text.AppendLine(c, $"Batch per row: one row of a {Benchmarks.Scenarios.BatchRows:N0}-row `InvokeBatchAsync` (d) against one call made on its own.");
+        text.AppendLine();
+        text.AppendLine("| Batch row vs | batch p50 µs/row | its p50 µs | p50 ratio | batch mean µs/row | its mean µs | mean ratio |");
+        text.AppendLine("|---|--:|--:|--:|--:|--:|--:|");
+        foreach (var row in BatchComparison)
+        {
+            text.AppendLine(c, $"| {row.Name} | {row.BatchP50Us:F2} | {row.ReferenceP50Us:F2} | {Ratio(row.P50Ratio)} | {row.BatchMeanUs:F2} | {row.ReferenceMeanUs:F2} | {Ratio(row.MeanRatio)} |");
+        }
+    }
+
+    private void AppendLifecycle(System.Text.StringBuilder text)
+    {
+        if (Lifecycle.Count == 0)
+        {
+            return;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine();
+        text.AppendLine("Lifecycle: time from `LoadAsync`'s start to the first `add` result, one fresh supervisor per sample (built before the timer starts).");
+        text.AppendLine();
+        text.AppendLine("| Variant | Samples | median ms | p99 ms | min ms | modules compiled | median ÷ (L1) |");
+        text.AppendLine("|---|--:|--:|--:|--:|--:|--:|");
+        foreach (var row in Lifecycle)
+        {
+            text.AppendLine(c, $"| {row.Name} | {row.Samples} | {row.MedianMs:F1} | {row.P99Ms:F1} | {row.MinMs:F1} | {row.ModuleCompiles} | {Ratio(row.RatioVsCold)} |");
+        }
+    }
+
+    private void AppendThroughput(System.Text.StringBuilder text)
+    {
+        if (Throughput.Count == 0)
+        {
+            return;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        var first = Throughput[0];
+        text.AppendLine();
+        text.AppendLine(c, $"Throughput: {first.Callers} callers calling back to back, windows interleaved across configurations; calls/s counts all callers, p50/p99 are per call as one caller saw it (queueing included).");
+        text.AppendLine();
+        text.AppendLine("| Configuration | Call | workers | timed calls | calls/s | p50 µs | p99 µs | calls/s ÷ max_instances 1 |");
+        text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|");
+        foreach (var row in Throughput)
+        {
+            text.AppendLine(c, $"| {row.Name} | `{row.Call}` | {row.Plugins} | {row.Calls:N0} | {row.CallsPerSecond:N0} | {row.P50Us:F1} | {row.P99Us:F1} | {Ratio(row.RatioVsOneInstance)} |");
+        }
+    }
+
+    private void AppendReload(System.Text.StringBuilder text)
+    {
+        if (Reload.Count == 0)
+        {
+            return;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine();
+        text.AppendLine("Reload: per-call `add` latency of concurrent callers, steady and while the plugin is hot-reloaded back to back (`ReloadProbation` 0).");
+        text.AppendLine();
+        text.AppendLine("| Window | reloads | seconds | calls | failed | p50 µs | p99 µs | max µs | p50 ÷ steady | p99 ÷ steady | max ÷ steady | reload median ms |");
+        text.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        foreach (var row in Reload)
+        {
+            var reloadMs = row.ReloadMedianMs is { } ms ? ms.ToString("F1", c) : "–";
+            text.AppendLine(c, $"| {row.Name} | {row.Reloads} | {row.Seconds:F1} | {row.Calls:N0} | {row.FailedCalls} | {row.P50Us:F1} | {row.P99Us:F1} | {row.MaxUs:F1} | {Ratio(row.P50RatioVsSteady)} | {Ratio(row.P99RatioVsSteady)} | {Ratio(row.MaxRatioVsSteady)} | {reloadMs} |");
+        }
     }
 
     public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, BenchmarkJson.Default.BenchmarkReport);
@@ -194,3 +302,44 @@ internal sealed record BenchmarkRow(
 /// <param name="WireFormat">The channel encoding, or <see langword="null"/> in process.</param>
 /// <param name="Stats">The timed calls' figures.</param>
 internal sealed record ScenarioResult(string Id, string Name, WireFormat? WireFormat, LatencyStats Stats);
+
+/// <summary>One batch row (d) against a call made on its own.</summary>
+/// <param name="Id">A stable identifier.</param>
+/// <param name="Name">The call compared with.</param>
+/// <param name="BatchP50Us">The batch's p50 per row.</param>
+/// <param name="ReferenceP50Us">The single call's p50.</param>
+/// <param name="P50Ratio">The batch row's p50 divided by the single call's.</param>
+/// <param name="BatchMeanUs">The batch's mean per row.</param>
+/// <param name="ReferenceMeanUs">The single call's mean.</param>
+/// <param name="MeanRatio">The batch row's mean divided by the single call's.</param>
+internal sealed record BatchComparisonRow(string Id, string Name, double BatchP50Us, double ReferenceP50Us, double P50Ratio, double BatchMeanUs, double ReferenceMeanUs, double MeanRatio)
+{
+    /// <summary>Compares the MessagePack batch with the single supervised call (b) and the in-process call (a), when all ran.</summary>
+    public static IReadOnlyList<BatchComparisonRow> From(IReadOnlyList<ScenarioResult> results)
+    {
+        var format = WireFormat.MessagePackLengthPrefixed;
+        var batch = results.SingleOrDefault(r => r.Id == Scenarios.AddBatchId(format))?.Stats;
+        var single = results.SingleOrDefault(r => r.Id == Scenarios.AddId(format))?.Stats;
+        var inProcess = results.SingleOrDefault(r => r.Id == Scenarios.InProcessId)?.Stats;
+        if (batch is null || single is null || inProcess is null)
+        {
+            return [];
+        }
+
+        return
+        [
+            Compare("batch-vs-single", $"(b) one `add` invoke, supervisor -> worker, {format}", batch, single),
+            Compare("batch-vs-inproc", "(a) one `add`, in-process Wasmtime", batch, inProcess),
+        ];
+    }
+
+    private static BatchComparisonRow Compare(string id, string name, LatencyStats batch, LatencyStats reference) => new(
+        id,
+        name,
+        Math.Round(batch.P50Us, 3),
+        Math.Round(reference.P50Us, 3),
+        Math.Round(batch.P50Us / reference.P50Us, 4),
+        Math.Round(batch.MeanUs, 3),
+        Math.Round(reference.MeanUs, 3),
+        Math.Round(batch.MeanUs / reference.MeanUs, 4));
+}

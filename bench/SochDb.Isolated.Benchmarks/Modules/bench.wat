@@ -1,4 +1,4 @@
-;; The benchmark module: a trivial numeric export and a bytes echo, with no imports.
+;; The benchmark module: a trivial numeric export, a CPU-bound loop and a bytes echo, with no imports.
 (module
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 1024))
@@ -31,6 +31,27 @@
     global.set $heap)
 
   (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+
+  ;; work(n) -> i32: a CPU-bound call, n rounds of a loop; returns the wrapping sum 0 + 1 + ... + (n - 1) so the loop
+  ;; has a result to check and cannot be dropped.
+  (func (export "work") (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block $done
+      (loop $next
+        local.get $i
+        local.get $n
+        i32.ge_u
+        br_if $done
+        local.get $acc
+        local.get $i
+        i32.add
+        local.set $acc
+        local.get $i
+        i32.const 1
+        i32.add
+        local.set $i
+        br $next))
+    local.get $acc)
 
   ;; spin() never returns: only the epoch deadline (or, for a stopped worker, the supervisor's kill) ends it.
   (func (export "spin") (loop $forever br $forever))
