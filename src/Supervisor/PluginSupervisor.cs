@@ -449,6 +449,9 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         }
     }
 
+    /// <summary>Gets the warm worker pool (for tests and diagnostics).</summary>
+    internal WarmWorkerPool WarmPool => pool;
+
     /// <summary>Gets the store host functions act on (the embedded one unless the host passed its own).</summary>
     /// <param name="cancellationToken">Cancels waiting for the store to open.</param>
     /// <returns>The store.</returns>
