@@ -19,7 +19,7 @@ public abstract class FaultInjectionTestBase : SupervisorTestBase, IDisposable
 
     internal static readonly byte[] Basic = Fixtures.Wasm("basic");
 
-    private static readonly string RoguePath = Path.Combine(AppContext.BaseDirectory, "SochDb.Isolated.RogueWorker.dll");
+    internal static readonly string RoguePath = Path.Combine(AppContext.BaseDirectory, "SochDb.Isolated.RogueWorker.dll");
 
     private readonly string armFile = Path.Combine(Path.GetTempPath(), $"sochdb-rogue-arm-{Guid.NewGuid():N}");
 

@@ -81,6 +81,24 @@ public sealed class WarmPoolTests(ITestOutputHelper output) : SupervisorTestBase
         Assert.Equal(3, result.Values[0].AsI32());
     }
 
+    [Fact]
+    public async Task HotReload_WithWarmPool_AdoptsAnIdleWorkerForTheNewGeneration()
+    {
+        var supervisor = CreateSupervisor(o => o.WarmPoolSize = 1);
+        await WaitForIdleAsync(supervisor, 1);
+        var first = await supervisor.LoadAsync("p", Basic, Manifest()).DefaultTimeout();
+        var idle = await WaitForIdleAsync(supervisor, 1);
+
+        var reloaded = await supervisor.HotReloadAsync("p", Basic, Manifest()).DefaultTimeout();
+
+        Assert.Equal(2, reloaded.Generation);
+        Assert.Equal(idle[0], reloaded.WorkerPid);
+        Assert.NotEqual(first.WorkerPid, reloaded.WorkerPid);
+        Assert.Equal(2, supervisor.GetRuntimeStats().WarmPoolAdoptions);
+        var result = await supervisor.InvokeAsync("p", "add", [PluginValue.I32(4), PluginValue.I32(5)]).DefaultTimeout();
+        Assert.Equal(9, result.Values[0].AsI32());
+    }
+
     [SkippableFact]
     public async Task PooledWorker_GetsPluginMemoryLimit()
     {
