@@ -191,7 +191,8 @@ internal sealed class WarmWorkerPool : IAsyncDisposable
         }
 
         await stopping.CancelAsync().ConfigureAwait(false);
-        await refill.ConfigureAwait(false);
+        // The loop ends on cancellation and handles its own failures; suppressing keeps shutdown going regardless.
+        await refill.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await Task.WhenAll(left.Select(w => w.StopAsync(stopBudget))).ConfigureAwait(false);
         PoolLog.Stopped(logger, left.Length, Adoptions);
         stopping.Dispose();
@@ -223,9 +224,11 @@ internal sealed class WarmWorkerPool : IAsyncDisposable
                 {
                     worker = await startIdle(token).ConfigureAwait(false);
                 }
-                catch (PluginException ex) when (!token.IsCancellationRequested)
+                catch (Exception ex) when (!token.IsCancellationRequested)
                 {
-                    failure = ex.Message;
+                    // Any failure, expected (a PluginException) or not: the loop must outlive it and retry later, or
+                    // the pool would silently stay empty.
+                    failure = ex is PluginException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
                 }
                 finally
                 {
