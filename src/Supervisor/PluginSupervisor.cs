@@ -43,6 +43,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     private readonly bool ownsStore;
     private readonly IWorkerIsolation isolation;
     private readonly CancellationTokenSource lifetime = new();
+    private readonly WarmWorkerPool pool;
 
     /// <summary>
     /// Limits worker starts in flight. A start is a burst of CPU (runtime start-up, JIT, module deserialization);
@@ -107,6 +108,9 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                 : async () => dataDirectory is null
                     ? await SqliteHostContext.OpenInMemoryAsync(CancellationToken.None).ConfigureAwait(false)
                     : await SqliteHostContext.OpenAsync(dataDirectory, CancellationToken.None).ConfigureAwait(false));
+
+        // Last: nothing after this can throw and leave its background starts running.
+        pool = WarmWorkerPool.Create(this.options, workerPath, compiler.Settings, compiler.SettingsHash, isolation, startSlots, logger);
     }
 
     /// <summary>Loads a plugin from module bytes and a manifest into a new worker.</summary>
@@ -314,6 +318,8 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             HostCallErrors = Interlocked.Read(ref hostTotals.HostCallErrors),
             CapabilityDenials = Interlocked.Read(ref hostTotals.CapabilityDenials),
             AuditRecords = auditLog.Count,
+            WarmPoolSize = pool.IdleCount,
+            WarmPoolAdoptions = pool.Adoptions,
         };
     }
 
@@ -359,6 +365,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             await lifetime.CancelAsync().ConfigureAwait(false);
         }
 
+        await pool.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAll(all.Select(s => RetireAsync(s, cancellationToken))).ConfigureAwait(false);
     }
 
@@ -381,6 +388,9 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             await disposable.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Gets the warm worker pool (for tests and diagnostics).</summary>
+    internal WarmWorkerPool WarmPool => pool;
 
     /// <summary>Gets the store host functions act on (the embedded one unless the host passed its own).</summary>
     /// <param name="cancellationToken">Cancels waiting for the store to open.</param>
@@ -593,7 +603,8 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
 
     private async Task<(WorkerProcess Worker, long MemoryBytes)> StartAndLoadAsync(string pluginId, PluginManifest manifest, CompiledModule module, HostCallRouter router, WorkerLimits limits, CancellationToken cancellationToken)
     {
-        var worker = await WorkerProcess.StartAsync(pluginId, workerPath, options, compiler.Settings, compiler.SettingsHash, logger, router.HandleAsync, isolation, limits, cancellationToken).ConfigureAwait(false);
+        var worker = await pool.TryAdoptAsync(pluginId, router.HandleAsync, limits).ConfigureAwait(false)
+            ?? await WorkerProcess.StartAsync(pluginId, workerPath, options, compiler.Settings, compiler.SettingsHash, logger, router.HandleAsync, isolation, limits, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref workersStarted);
         var request = new LoadRequest
         {

@@ -67,6 +67,15 @@ public sealed class PluginSupervisorOptions
     /// <summary>Gets or sets the budget for starting a worker: spawn, connect and handshake (default 15 s).</summary>
     public TimeSpan WorkerStartTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Gets or sets how many empty workers are kept started, handshaken and placed in their OS groups, ready for loads
+    /// to adopt instead of starting one (default 0: off; 0 to 64). A load, restart or reload that finds one skips the
+    /// worker start (about a second of CPU). Each warm worker costs an idle process of about 50 MiB, held even while
+    /// no plugin is loaded; the pool refills in the background, one worker at a time. A worker serves one plugin for
+    /// its whole life and never returns to the pool; it gets its plugin's OS limits when it is adopted.
+    /// </summary>
+    public int WarmPoolSize { get; set; }
+
     /// <summary>Gets or sets the budget for a polite worker stop before it is killed (default 2 s).</summary>
     public TimeSpan WorkerStopTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -190,6 +199,8 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(CallGrace, TimeSpan.FromMinutes(5), nameof(CallGrace));
         ArgumentOutOfRangeException.ThrowIfLessThan(WorkerStartTimeout, TimeSpan.FromMilliseconds(100), nameof(WorkerStartTimeout));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerStartTimeout, TimeSpan.FromMinutes(5), nameof(WorkerStartTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(WarmPoolSize, 0, nameof(WarmPoolSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(WarmPoolSize, 64, nameof(WarmPoolSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(WorkerStopTimeout, TimeSpan.Zero, nameof(WorkerStopTimeout));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WorkerStopTimeout, TimeSpan.FromMinutes(5), nameof(WorkerStopTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, MaxMessageBytesFloor, nameof(MaxMessageBytes));

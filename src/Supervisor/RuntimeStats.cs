@@ -65,4 +65,10 @@ public sealed record RuntimeStats
 
     /// <summary>Gets the plugins now quarantined by the crash-loop breaker.</summary>
     public long QuarantinedPlugins { get; init; }
+
+    /// <summary>Gets the idle workers in the warm pool now (0 when <see cref="PluginSupervisorOptions.WarmPoolSize"/> is 0).</summary>
+    public long WarmPoolSize { get; init; }
+
+    /// <summary>Gets the loads, restarts and reloads that adopted a warm pooled worker instead of starting one (each also counts in <see cref="WorkersStarted"/>).</summary>
+    public long WarmPoolAdoptions { get; init; }
 }

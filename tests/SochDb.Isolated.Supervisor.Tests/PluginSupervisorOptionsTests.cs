@@ -29,6 +29,8 @@ public sealed class PluginSupervisorOptionsTests
         ["CallGrace=5min+1tick"] = o => o.CallGrace = FiveMinutes + OneTick,
         ["WorkerStartTimeout=99ms"] = o => o.WorkerStartTimeout = TimeSpan.FromMilliseconds(99),
         ["WorkerStartTimeout=5min+1tick"] = o => o.WorkerStartTimeout = FiveMinutes + OneTick,
+        ["WarmPoolSize=-1"] = o => o.WarmPoolSize = -1,
+        ["WarmPoolSize=65"] = o => o.WarmPoolSize = 65,
         ["WorkerStopTimeout=-1tick"] = o => o.WorkerStopTimeout = -OneTick,
         ["WorkerStopTimeout=5min+1tick"] = o => o.WorkerStopTimeout = FiveMinutes + OneTick,
         ["InitFuel=0"] = o => o.InitFuel = 0,
@@ -68,6 +70,8 @@ public sealed class PluginSupervisorOptionsTests
         ["CallGrace=5min"] = o => o.CallGrace = FiveMinutes,
         ["WorkerStartTimeout=100ms"] = o => o.WorkerStartTimeout = TimeSpan.FromMilliseconds(100),
         ["WorkerStartTimeout=5min"] = o => o.WorkerStartTimeout = FiveMinutes,
+        ["WarmPoolSize=0"] = o => o.WarmPoolSize = 0,
+        ["WarmPoolSize=64"] = o => o.WarmPoolSize = 64,
         ["WorkerStopTimeout=0"] = o => o.WorkerStopTimeout = TimeSpan.Zero,
         ["WorkerStopTimeout=5min"] = o => o.WorkerStopTimeout = FiveMinutes,
         ["InitFuel=1"] = o => o.InitFuel = 1,
@@ -110,6 +114,7 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(2), options.CallGrace);
         Assert.Equal(TimeSpan.FromSeconds(15), options.WorkerStartTimeout);
         Assert.Equal(TimeSpan.FromSeconds(2), options.WorkerStopTimeout);
+        Assert.Equal(0, options.WarmPoolSize);
         Assert.Equal(100_000_000, options.InitFuel);
         Assert.Equal(TimeSpan.FromSeconds(5), options.InitTimeout);
         Assert.Equal(WireFormat.MessagePackLengthPrefixed, options.WireFormat);

@@ -14,6 +14,14 @@ internal interface IWorkerGroup : IAsyncDisposable
     /// <exception cref="IsolationException">The process could not be placed.</exception>
     void Add(int pid);
 
+    /// <summary>
+    /// Replaces the group's limits while its process runs: a warm pooled worker, started under default limits, gets
+    /// its plugin's limits when it is adopted, before any plugin byte reaches it. Only the values that differ are written.
+    /// </summary>
+    /// <param name="limits">The new limits.</param>
+    /// <exception cref="IsolationException">A limit could not be written (e.g. the kernel refused a memory limit below what the group already uses).</exception>
+    void SetLimits(WorkerLimits limits);
+
     /// <summary>Kills every process in the group at once (group kill, job termination, or SIGKILL). Never throws.</summary>
     void Kill();
 

@@ -60,4 +60,8 @@ internal static partial class IsolationLog
     /// <summary>A group kill could not be completed.</summary>
     [LoggerMessage(EventId = 1113, EventName = "KillFailed", Level = LogLevel.Warning, Message = "Killing isolation group {Group} failed: {Reason}")]
     public static partial void KillFailed(ILogger logger, string group, string reason);
+
+    /// <summary>A running worker's group got new limits (a warm pooled worker adopted by its plugin).</summary>
+    [LoggerMessage(EventId = 1114, EventName = "GroupLimitsChanged", Level = LogLevel.Debug, Message = "Isolation group {Group} limits changed (memory {MemoryBytes} bytes, tasks {MaxProcesses}, CPU {CpuCores} cores)")]
+    public static partial void GroupLimitsChanged(ILogger logger, string group, long memoryBytes, int maxProcesses, double cpuCores);
 }

@@ -31,7 +31,6 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private readonly Process process;
     private readonly NamedPipeServerStream pipe;
-    private readonly string pluginId;
     private readonly ILogger logger;
     private readonly Queue<string> stderrTail = new();
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -47,17 +46,31 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private int killReason;
     private int inFlight;
 
+    /// <summary>The plugin the worker serves (for logs and errors); a pooled worker's placeholder until <see cref="Adopt"/>.</summary>
+    private volatile string pluginId;
+
+    /// <summary>Answers the worker's host calls; <see langword="null"/> while a pooled worker waits for its plugin.</summary>
+    private volatile Func<HostCallRequest, CancellationToken, Task<HostCallResponse>>? hostCalls;
+
+    /// <summary>The OS memory limit of the group now; changes once, on adoption.</summary>
+    private long osMemoryLimitBytes;
+
+    /// <summary>1 once the worker belongs to a plugin: started for one, or adopted from the warm pool.</summary>
+    private int adopted;
+
     /// <summary>Set by <see cref="Process.Exited"/>, which fires when the child is reaped, before its output is drained.</summary>
     private int processEnded;
 
-    private WorkerProcess(Process process, NamedPipeServerStream pipe, string pluginId, ILogger logger, IWorkerGroup group, long osMemoryLimitBytes)
+    private WorkerProcess(Process process, NamedPipeServerStream pipe, string pluginId, ILogger logger, IWorkerGroup group, long osMemoryLimitBytes, Func<HostCallRequest, CancellationToken, Task<HostCallResponse>>? hostCalls)
     {
         this.process = process;
         this.pipe = pipe;
         this.pluginId = pluginId;
         this.logger = logger;
         this.group = group;
-        OsMemoryLimitBytes = osMemoryLimitBytes;
+        this.osMemoryLimitBytes = osMemoryLimitBytes;
+        this.hostCalls = hostCalls;
+        adopted = hostCalls is null ? 0 : 1;
         Pid = process.Id;
     }
 
@@ -86,7 +99,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public WorkerExitReason ExitReason { get; private set; }
 
     /// <summary>Gets the OS memory limit of the worker's group: the plugin's limit plus the runtime allowance.</summary>
-    public long OsMemoryLimitBytes { get; }
+    public long OsMemoryLimitBytes => Interlocked.Read(ref osMemoryLimitBytes);
 
     /// <summary>Reads the worker's OS group: memory charged and OOM kills.</summary>
     /// <returns>The snapshot.</returns>
@@ -102,7 +115,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <param name="engineSettings">The engine settings the worker must use.</param>
     /// <param name="engineHash">Their hash.</param>
     /// <param name="logger">The supervisor's logger.</param>
-    /// <param name="hostCalls">Answers the worker's host calls; the supervisor is the only authority over them.</param>
+    /// <param name="hostCalls">
+    /// Answers the worker's host calls; the supervisor is the only authority over them. <see langword="null"/> starts
+    /// an empty worker for the warm pool, which gets its plugin (and handler) through <see cref="Adopt"/>.
+    /// </param>
     /// <param name="isolation">Creates the worker's OS group.</param>
     /// <param name="limits">The worker's OS limits.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
@@ -118,7 +134,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         EngineSettings engineSettings,
         string engineHash,
         ILogger logger,
-        Func<HostCallRequest, CancellationToken, Task<HostCallResponse>> hostCalls,
+        Func<HostCallRequest, CancellationToken, Task<HostCallResponse>>? hostCalls,
         IWorkerIsolation isolation,
         WorkerLimits limits,
         CancellationToken cancellationToken)
@@ -162,7 +178,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker process could not be started from '{workerPath}': {ex.Message}", ex);
         }
 
-        var worker = new WorkerProcess(process, pipe, pluginId, logger, group, limits.MemoryBytes);
+        var worker = new WorkerProcess(process, pipe, pluginId, logger, group, limits.MemoryBytes, hostCalls);
         worker.Attach();
         var started = Stopwatch.GetTimestamp();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -199,7 +215,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             worker.channel = new FrameLimitStream(pipe, options.WireFormat, options.MaxMessageBytes);
             worker.rpc = RpcChannel.Create(worker.channel, options.WireFormat);
             worker.rpc.Disconnected += worker.OnDisconnected;
-            worker.rpc.AddLocalRpcMethod(WorkerMethods.HostCall, hostCalls);
+            worker.rpc.AddLocalRpcMethod(WorkerMethods.HostCall, worker.HandleHostCallAsync);
             worker.rpc.StartListening();
 
             var request = new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version, Engine = engineSettings, SupervisorPid = Environment.ProcessId };
@@ -255,6 +271,31 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Gives an empty warm-pool worker to its plugin, once: its limits first (before any plugin byte reaches it), then
+    /// its host-call handler and the plugin id its logs and errors name. Call before <see cref="LoadAsync"/>.
+    /// </summary>
+    /// <param name="pluginId">The plugin.</param>
+    /// <param name="hostCalls">Answers the worker's host calls.</param>
+    /// <param name="limits">The plugin's OS limits.</param>
+    /// <exception cref="InvalidOperationException">The worker already belongs to a plugin.</exception>
+    /// <exception cref="IsolationException">The limits could not be applied; the worker is unusable and must be disposed.</exception>
+    public void Adopt(string pluginId, Func<HostCallRequest, CancellationToken, Task<HostCallResponse>> hostCalls, WorkerLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(pluginId);
+        ArgumentNullException.ThrowIfNull(hostCalls);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (Interlocked.Exchange(ref adopted, 1) != 0)
+        {
+            throw new InvalidOperationException($"Worker {Pid} already serves plugin '{this.pluginId}'; a worker serves one plugin for its whole life.");
+        }
+
+        group.SetLimits(limits);
+        Interlocked.Exchange(ref osMemoryLimitBytes, limits.MemoryBytes);
+        this.hostCalls = hostCalls;
+        this.pluginId = pluginId;
     }
 
     /// <summary>Loads the plugin into the worker.</summary>
@@ -540,6 +581,21 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             // The worker is going away; its exit is handled where it is observed.
         }
+    }
+
+    /// <summary>
+    /// The registered host-call method. It forwards to the plugin's handler; a worker with none has no plugin and
+    /// cannot legitimately ask for anything, so the call is a protocol violation and the worker is killed.
+    /// </summary>
+    private Task<HostCallResponse> HandleHostCallAsync(HostCallRequest request, CancellationToken cancellationToken)
+    {
+        if (hostCalls is { } handler)
+        {
+            return handler(request, cancellationToken);
+        }
+
+        OnProtocolViolation("it made a host call before it was given a plugin");
+        throw new InvalidOperationException("host calls are denied: this worker has no plugin");
     }
 
     private PluginException Malformed(string violation, Exception? cause)

@@ -35,6 +35,38 @@ public sealed class OutOfMemoryTests : FaultInjectionTestBase
         await AssertOomAsync(supervisor);
     }
 
+    [SkippableFact]
+    public async Task NativeAllocation_InAdoptedWarmWorker_IsOomKilledAtThePluginsLimit()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess, "cgroups are created here only by root on Linux");
+
+        // Every worker is the rogue, armed from the start: the idle one the victim adopts allocates when called.
+        var supervisor = CreateSupervisor(o =>
+        {
+            Configure(IsolationMode.Auto)(o);
+            o.WorkerPath = RoguePath;
+            o.WorkerEnvironment["SOCHDB_ROGUE_MODE"] = Mode;
+            o.WarmPoolSize = 1;
+        });
+        var mode = supervisor.GetRuntimeStats().IsolationMode;
+        Skip.IfNot(mode is IsolationMode.CgroupV1 or IsolationMode.CgroupV2, $"no writable cgroup hierarchy (isolation is {mode})");
+        var idle = await Pool.WarmPoolTests.WaitForIdleAsync(supervisor, 1);
+
+        var victim = await LoadVictimAsync(supervisor);
+        Assert.Equal(idle[0], victim.WorkerPid);
+        var ex = await Assert.ThrowsAnyAsync<PluginException>(() => supervisor.InvokeAsync("victim", "add", [PluginValue.I32(1), PluginValue.I32(1)])).DefaultTimeout();
+
+        // Killed at the plugin's limit (2 MiB + the allowance), not at the idle default (16 MiB + the allowance).
+        var oom = Assert.IsType<MemoryLimitExceededException>(ex);
+        Assert.Equal((2L << 20) + (160L << 20), oom.LimitBytes);
+        Assert.InRange(oom.UsedBytes, 0, oom.LimitBytes);
+        Assert.Equal(1, supervisor.GetRuntimeStats().WarmPoolAdoptions);
+        await AssertGoneAsync(idle[0]);
+
+        // The rogue made its one host call before allocating: bound at adoption, so it was answered and audited.
+        AssertVictimCallAudited(supervisor);
+    }
+
     private static Action<PluginSupervisorOptions> Configure(IsolationMode mode) => o =>
     {
         o.Isolation.Mode = mode;

@@ -42,7 +42,7 @@ internal sealed record ResourceCensus(int Children, int FileDescriptors, int Wor
     private static int CountFileDescriptors()
         => OperatingSystem.IsLinux() ? Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() : 0;
 
-    /// <summary>Worker groups (<c>w-*</c>) beneath any <c>sochdb-isolated-*</c> group under this process's own cgroups.</summary>
+    /// <summary>Worker groups (<c>w-*</c>) beneath this process's <c>sochdb-isolated-&lt;pid&gt;[-n]</c> groups under its own cgroups.</summary>
     private static int CountWorkerGroups()
     {
         if (!OperatingSystem.IsLinux() || !File.Exists("/proc/self/cgroup"))
@@ -71,7 +71,10 @@ internal sealed record ResourceCensus(int Children, int FileDescriptors, int Wor
                 continue;
             }
 
-            foreach (var parent in Directory.EnumerateDirectories(own, "sochdb-isolated-*"))
+            // Only this process's supervisors: other test runs on the machine may share the own group (the v1 pids
+            // hierarchy is often at its root) and create groups of their own meanwhile.
+            var pid = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var parent in Directory.EnumerateDirectories(own, "sochdb-isolated-*").Where(d => Path.GetFileName(d) is var name && (name == $"sochdb-isolated-{pid}" || name.StartsWith($"sochdb-isolated-{pid}-", StringComparison.Ordinal))))
             {
                 count += Directory.EnumerateDirectories(parent, "w-*").Count();
             }

@@ -224,6 +224,51 @@ public sealed class CgroupV1IsolationTests : IDisposable
         Assert.True(Directory.Exists(aboveOwn));
     }
 
+    [Fact]
+    public async Task SetLimits_Raise_WritesMemswBeforeTheMemoryLimit()
+    {
+        await using var isolation = CgroupV1Isolation.Create(Own(), fs.Platform, logger);
+        await using var group = isolation.CreateGroup("p", Limits);
+        var before = fs.Writes.Count;
+
+        group.SetLimits(Limits with { MemoryBytes = 512L << 20 });
+
+        var directory = Path.Combine(memory, "sochdb-isolated-4000", "w-p");
+        var written = fs.Writes.Skip(before).Select(w => Path.GetFileName(w.Path)).ToList();
+        Assert.Equal(["memory.memsw.limit_in_bytes", "memory.limit_in_bytes"], written);
+        Assert.Equal("536870912", File.ReadAllText(Path.Combine(directory, "memory.limit_in_bytes")));
+        Assert.Equal("536870912", File.ReadAllText(Path.Combine(directory, "memory.memsw.limit_in_bytes")));
+        Assert.Equal(512L << 20, group.Read().MemoryLimitBytes);
+    }
+
+    [Fact]
+    public async Task SetLimits_Lower_WritesTheMemoryLimitBeforeMemsw()
+    {
+        await using var isolation = CgroupV1Isolation.Create(Own(), fs.Platform, logger);
+        await using var group = isolation.CreateGroup("p", Limits);
+        var before = fs.Writes.Count;
+
+        group.SetLimits(Limits with { MemoryBytes = 64L << 20 });
+
+        var directory = Path.Combine(memory, "sochdb-isolated-4000", "w-p");
+        var written = fs.Writes.Skip(before).Select(w => Path.GetFileName(w.Path)).ToList();
+        Assert.Equal(["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"], written);
+        Assert.Equal("67108864", File.ReadAllText(Path.Combine(directory, "memory.limit_in_bytes")));
+        Assert.Equal("67108864", File.ReadAllText(Path.Combine(directory, "memory.memsw.limit_in_bytes")));
+    }
+
+    [Fact]
+    public async Task SetLimits_TasksAndCpu_RewritesPidsMaxAndTheQuota()
+    {
+        await using var isolation = CgroupV1Isolation.Create(Own(), fs.Platform, logger);
+        await using var group = isolation.CreateGroup("p", Limits);
+
+        group.SetLimits(Limits with { MaxProcesses = 20, CpuCores = 2 });
+
+        Assert.Equal("20", File.ReadAllText(Path.Combine(pids, "sochdb-isolated-4000", "w-p", "pids.max")));
+        Assert.Equal("200000", File.ReadAllText(Path.Combine(cpu, "sochdb-isolated-4000", "w-p", "cpu.cfs_quota_us")));
+    }
+
     private Dictionary<string, string> Own() => new(StringComparer.Ordinal)
     {
         ["memory"] = memory,

@@ -298,6 +298,49 @@ public sealed class CgroupV2IsolationTests : IDisposable
     }
 
     /// <summary>The usual delegated layout: the supervisor in a leaf of its own group, which hands memory, pids and cpu on.</summary>
+    [Fact]
+    public async Task SetLimits_Adoption_RewritesMemoryTasksAndCpuAndReadReportsTheNewLimit()
+    {
+        DelegateOwnGroup();
+        await using var isolation = CgroupV2Isolation.Create(own, fs.Platform, logger);
+        await using var group = isolation.CreateGroup("p", Limits);
+
+        group.SetLimits(new WorkerLimits(100L << 20, 32, 0.5));
+
+        var directory = Path.Combine(Parent, "w-p");
+        Assert.Equal("104857600", File.ReadAllText(Path.Combine(directory, "memory.max")));
+        Assert.Equal("0", File.ReadAllText(Path.Combine(directory, "memory.swap.max")));
+        Assert.Equal("32", File.ReadAllText(Path.Combine(directory, "pids.max")));
+        Assert.Equal("50000 100000", File.ReadAllText(Path.Combine(directory, "cpu.max")));
+        Assert.Equal(100L << 20, group.Read().MemoryLimitBytes);
+    }
+
+    [Fact]
+    public async Task SetLimits_OnlyMemoryDiffers_WritesOnlyMemoryMax()
+    {
+        DelegateOwnGroup();
+        await using var isolation = CgroupV2Isolation.Create(own, fs.Platform, logger);
+        await using var group = isolation.CreateGroup("p", Limits);
+        var before = fs.Writes.Count;
+
+        group.SetLimits(Limits with { MemoryBytes = 500L << 20 });
+
+        var written = fs.Writes.Skip(before).Select(w => Path.GetFileName(w.Path)).ToList();
+        Assert.Equal(["memory.max"], written);
+        Assert.Equal("524288000", File.ReadAllText(Path.Combine(Parent, "w-p", "memory.max")));
+    }
+
+    [Fact]
+    public async Task SetLimits_Disposed_Throws()
+    {
+        DelegateOwnGroup();
+        await using var isolation = CgroupV2Isolation.Create(own, fs.Platform, logger);
+        var group = isolation.CreateGroup("p", Limits);
+        await group.DisposeAsync();
+
+        Assert.Throws<ObjectDisposedException>(() => group.SetLimits(Limits));
+    }
+
     private string DelegateOwnGroup()
     {
         var main = fs.MakeGroups(Path.Combine(own, "main"));

@@ -29,6 +29,23 @@ public sealed class WatchdogIsolationTests
     }
 
     [Fact]
+    public async Task SetLimits_Lower_NextPollKillsAtTheNewLimit()
+    {
+        await using var isolation = new WatchdogIsolation(TimeSpan.FromSeconds(1), Platform, logger, startLoop: false);
+        await using var group = isolation.CreateGroup("p", Limits);
+        var pid = processes.Spawn(60L << 20);
+        group.Add(pid);
+        isolation.Poll();
+        Assert.Empty(processes.Killed);
+
+        group.SetLimits(Limits with { MemoryBytes = 50L << 20 });
+        isolation.Poll();
+
+        Assert.Equal([pid], processes.Killed);
+        Assert.Equal(50L << 20, group.Read().MemoryLimitBytes);
+    }
+
+    [Fact]
     public async Task Poll_PastTheLimit_KillsTheWorkerAndCountsOneOomKill()
     {
         await using var isolation = new WatchdogIsolation(TimeSpan.FromSeconds(1), Platform, logger, startLoop: false);

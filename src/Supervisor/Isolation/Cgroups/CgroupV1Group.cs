@@ -14,16 +14,20 @@ internal sealed class CgroupV1Group : IWorkerGroup
     private readonly string memory;
     private readonly IReadOnlyList<string> directories;
     private readonly IReadOnlyList<string> optionalDirectories;
-    private readonly WorkerLimits limits;
+    private readonly string pids;
+    private readonly string? cpu;
     private readonly IsolationPlatform platform;
     private readonly ILogger logger;
     private readonly Action<CgroupV1Group> removed;
+    private WorkerLimits limits;
     private int disposed;
 
     /// <summary>Initializes a new instance of the <see cref="CgroupV1Group"/> class over groups that exist and are limited.</summary>
-    private CgroupV1Group(string memory, IReadOnlyList<string> directories, IReadOnlyList<string> optionalDirectories, WorkerLimits limits, IsolationPlatform platform, ILogger logger, Action<CgroupV1Group> removed)
+    private CgroupV1Group(string memory, string pids, string? cpu, IReadOnlyList<string> directories, IReadOnlyList<string> optionalDirectories, WorkerLimits limits, IsolationPlatform platform, ILogger logger, Action<CgroupV1Group> removed)
     {
         this.memory = memory;
+        this.pids = pids;
+        this.cpu = cpu;
         this.directories = directories;
         this.optionalDirectories = optionalDirectories;
         this.limits = limits;
@@ -94,7 +98,12 @@ internal sealed class CgroupV1Group : IWorkerGroup
                 catch (IsolationException ex)
                 {
                     IsolationLog.OptionalControlSkipped(logger, cpu, "cpu quota", ex.Message);
+                    cpu = null;
                 }
+            }
+            else
+            {
+                cpu = null;
             }
         }
         catch (IsolationException)
@@ -104,7 +113,7 @@ internal sealed class CgroupV1Group : IWorkerGroup
         }
 
         IsolationLog.GroupCreated(logger, memory, limits.MemoryBytes, limits.MaxProcesses, limits.CpuCores);
-        return new CgroupV1Group(memory, created, optional, limits, platform, logger, removed);
+        return new CgroupV1Group(memory, pids, cpu, created, optional, limits, platform, logger, removed);
     }
 
     /// <inheritdoc/>
@@ -130,6 +139,48 @@ internal sealed class CgroupV1Group : IWorkerGroup
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The kernel refuses a memsw limit below the memory limit, so a raise writes memsw first and a cut writes the
+    /// memory limit first; either way the pair never passes through a refused state. The CPU quota changes only where
+    /// it was set at creation.
+    /// </remarks>
+    public void SetLimits(WorkerLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        var fileSystem = platform.FileSystem;
+        var old = Volatile.Read(ref this.limits);
+        if (limits.MemoryBytes != old.MemoryBytes)
+        {
+            var value = Invariant(limits.MemoryBytes);
+            var swap = fileSystem.FileExists(Path.Combine(memory, "memory.memsw.limit_in_bytes"));
+            if (limits.MemoryBytes > old.MemoryBytes && swap)
+            {
+                Write(fileSystem, memory, "memory.memsw.limit_in_bytes", value);
+            }
+
+            Write(fileSystem, memory, "memory.limit_in_bytes", value);
+            if (limits.MemoryBytes < old.MemoryBytes && swap)
+            {
+                Write(fileSystem, memory, "memory.memsw.limit_in_bytes", value);
+            }
+        }
+
+        if (limits.MaxProcesses != old.MaxProcesses)
+        {
+            Write(fileSystem, pids, "pids.max", Invariant(limits.MaxProcesses));
+        }
+
+        if (cpu is not null && CgroupV2Group.CpuQuotaMicroseconds(limits.CpuCores) != CgroupV2Group.CpuQuotaMicroseconds(old.CpuCores))
+        {
+            Write(fileSystem, cpu, "cpu.cfs_quota_us", Invariant(CgroupV2Group.CpuQuotaMicroseconds(limits.CpuCores)));
+        }
+
+        Volatile.Write(ref this.limits, limits);
+        IsolationLog.GroupLimitsChanged(logger, memory, limits.MemoryBytes, limits.MaxProcesses, limits.CpuCores);
+    }
+
+    /// <inheritdoc/>
     public void Kill()
     {
         var failures = CgroupOperations.Kill(platform.FileSystem, platform.Processes, directories);
@@ -152,7 +203,7 @@ internal sealed class CgroupV1Group : IWorkerGroup
             CgroupOperations.ReadLong(fileSystem, Path.Combine(memory, "memory.usage_in_bytes")),
             CgroupOperations.ReadLong(fileSystem, Path.Combine(memory, "memory.max_usage_in_bytes")),
             CgroupOperations.ReadKeyed(fileSystem, Path.Combine(memory, "memory.oom_control"), "oom_kill") ?? 0,
-            limits.MemoryBytes);
+            Volatile.Read(ref limits).MemoryBytes);
     }
 
     /// <inheritdoc/>

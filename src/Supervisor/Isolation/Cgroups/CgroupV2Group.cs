@@ -12,17 +12,19 @@ internal sealed class CgroupV2Group : IWorkerGroup
     internal const int CpuPeriodMicroseconds = 100_000;
 
     private readonly string directory;
-    private readonly WorkerLimits limits;
+    private readonly bool cpu;
     private readonly IsolationPlatform platform;
     private readonly ILogger logger;
     private readonly Action<CgroupV2Group> removed;
+    private WorkerLimits limits;
     private int disposed;
 
     /// <summary>Initializes a new instance of the <see cref="CgroupV2Group"/> class over a group that exists and is limited.</summary>
-    private CgroupV2Group(string directory, WorkerLimits limits, IsolationPlatform platform, ILogger logger, Action<CgroupV2Group> removed)
+    private CgroupV2Group(string directory, WorkerLimits limits, bool cpu, IsolationPlatform platform, ILogger logger, Action<CgroupV2Group> removed)
     {
         this.directory = directory;
         this.limits = limits;
+        this.cpu = cpu;
         this.platform = platform;
         this.logger = logger;
         this.removed = removed;
@@ -82,7 +84,7 @@ internal sealed class CgroupV2Group : IWorkerGroup
         }
 
         IsolationLog.GroupCreated(logger, directory, limits.MemoryBytes, limits.MaxProcesses, limits.CpuCores);
-        return new CgroupV2Group(directory, limits, platform, logger, removed);
+        return new CgroupV2Group(directory, limits, cpu, platform, logger, removed);
     }
 
     /// <summary>Converts cores to a quota per <see cref="CpuPeriodMicroseconds"/>, at least the kernel's 1 ms minimum.</summary>
@@ -105,6 +107,33 @@ internal sealed class CgroupV2Group : IWorkerGroup
     }
 
     /// <inheritdoc/>
+    /// <remarks>memory.swap.max stays 0; memory.max lowered below the group's use makes the kernel reclaim, or OOM-kill the worker.</remarks>
+    public void SetLimits(WorkerLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        var fileSystem = platform.FileSystem;
+        var old = Volatile.Read(ref this.limits);
+        if (limits.MemoryBytes != old.MemoryBytes)
+        {
+            Write(fileSystem, directory, "memory.max", Invariant(limits.MemoryBytes));
+        }
+
+        if (limits.MaxProcesses != old.MaxProcesses)
+        {
+            Write(fileSystem, directory, "pids.max", Invariant(limits.MaxProcesses));
+        }
+
+        if (cpu && CpuQuotaMicroseconds(limits.CpuCores) != CpuQuotaMicroseconds(old.CpuCores))
+        {
+            Write(fileSystem, directory, "cpu.max", string.Create(CultureInfo.InvariantCulture, $"{CpuQuotaMicroseconds(limits.CpuCores)} {CpuPeriodMicroseconds}"));
+        }
+
+        Volatile.Write(ref this.limits, limits);
+        IsolationLog.GroupLimitsChanged(logger, directory, limits.MemoryBytes, limits.MaxProcesses, limits.CpuCores);
+    }
+
+    /// <inheritdoc/>
     public void Kill()
     {
         var failures = CgroupOperations.Kill(platform.FileSystem, platform.Processes, [directory]);
@@ -122,7 +151,7 @@ internal sealed class CgroupV2Group : IWorkerGroup
             CgroupOperations.ReadLong(fileSystem, Path.Combine(directory, "memory.current")),
             CgroupOperations.ReadLong(fileSystem, Path.Combine(directory, "memory.peak")),
             CgroupOperations.ReadKeyed(fileSystem, Path.Combine(directory, "memory.events"), "oom_kill") ?? 0,
-            limits.MemoryBytes);
+            Volatile.Read(ref limits).MemoryBytes);
     }
 
     /// <inheritdoc/>

@@ -30,10 +30,10 @@ internal sealed class JobObjectGroup : IWorkerGroup
 
     private readonly SafeKernelHandle job;
     private readonly SafeKernelHandle port;
-    private readonly WorkerLimits limits;
     private readonly ILogger logger;
     private readonly Action<JobObjectGroup> removed;
     private readonly Lock gate = new();
+    private WorkerLimits limits;
     private long memoryLimitHits;
     private int disposed;
 
@@ -71,30 +71,7 @@ internal sealed class JobObjectGroup : IWorkerGroup
         SafeKernelHandle? port = null;
         try
         {
-            var extended = new Interop.Kernel32.JOBOBJECT_EXTENDED_LIMIT_INFORMATION
-            {
-                BasicLimitInformation = new Interop.Kernel32.JOBOBJECT_BASIC_LIMIT_INFORMATION
-                {
-                    LimitFlags = Interop.Kernel32.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
-                        | Interop.Kernel32.JOB_OBJECT_LIMIT_JOB_MEMORY
-                        | Interop.Kernel32.JOB_OBJECT_LIMIT_ACTIVE_PROCESS
-                        | Interop.Kernel32.JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION,
-                    ActiveProcessLimit = (uint)limits.MaxProcesses,
-                },
-                JobMemoryLimit = (nuint)limits.MemoryBytes,
-            };
-            Check(
-                Interop.Kernel32.SetInformationJobObject(job, Interop.Kernel32.JobObjectExtendedLimitInformation, ref extended, (uint)Marshal.SizeOf<Interop.Kernel32.JOBOBJECT_EXTENDED_LIMIT_INFORMATION>()),
-                "SetInformationJobObject(ExtendedLimitInformation)");
-
-            var rate = new Interop.Kernel32.JOBOBJECT_CPU_RATE_CONTROL_INFORMATION
-            {
-                ControlFlags = Interop.Kernel32.JOB_OBJECT_CPU_RATE_CONTROL_ENABLE | Interop.Kernel32.JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP,
-                CpuRate = CpuRate(limits.CpuCores, Environment.ProcessorCount),
-            };
-            Check(
-                Interop.Kernel32.SetInformationJobObject(job, Interop.Kernel32.JobObjectCpuRateControlInformation, ref rate, (uint)Marshal.SizeOf<Interop.Kernel32.JOBOBJECT_CPU_RATE_CONTROL_INFORMATION>()),
-                "SetInformationJobObject(CpuRateControlInformation)");
+            ApplyLimits(job, limits);
 
             port = Interop.Kernel32.CreateIoCompletionPort(Interop.Kernel32.InvalidHandleValue, IntPtr.Zero, 0, 1);
             Check(!port.IsInvalid, "CreateIoCompletionPort");
@@ -132,6 +109,20 @@ internal sealed class JobObjectGroup : IWorkerGroup
         {
             throw Failure($"AssignProcessToJobObject({pid})", Marshal.GetLastPInvokeError());
         }
+    }
+
+    /// <inheritdoc/>
+    public void SetLimits(WorkerLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            ApplyLimits(job, limits);
+            this.limits = limits;
+        }
+
+        IsolationLog.GroupLimitsChanged(logger, Name, limits.MemoryBytes, limits.MaxProcesses, limits.CpuCores);
     }
 
     /// <inheritdoc/>
@@ -204,6 +195,35 @@ internal sealed class JobObjectGroup : IWorkerGroup
 
         IsolationLog.GroupRemoved(logger, Name);
         removed(this);
+    }
+
+    /// <summary>Sets the job's limits: kill on close, memory, active processes, and the hard CPU cap. Called again to change them.</summary>
+    private static void ApplyLimits(SafeKernelHandle job, WorkerLimits limits)
+    {
+        var extended = new Interop.Kernel32.JOBOBJECT_EXTENDED_LIMIT_INFORMATION
+        {
+            BasicLimitInformation = new Interop.Kernel32.JOBOBJECT_BASIC_LIMIT_INFORMATION
+            {
+                LimitFlags = Interop.Kernel32.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+                    | Interop.Kernel32.JOB_OBJECT_LIMIT_JOB_MEMORY
+                    | Interop.Kernel32.JOB_OBJECT_LIMIT_ACTIVE_PROCESS
+                    | Interop.Kernel32.JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION,
+                ActiveProcessLimit = (uint)limits.MaxProcesses,
+            },
+            JobMemoryLimit = (nuint)limits.MemoryBytes,
+        };
+        Check(
+            Interop.Kernel32.SetInformationJobObject(job, Interop.Kernel32.JobObjectExtendedLimitInformation, ref extended, (uint)Marshal.SizeOf<Interop.Kernel32.JOBOBJECT_EXTENDED_LIMIT_INFORMATION>()),
+            "SetInformationJobObject(ExtendedLimitInformation)");
+
+        var rate = new Interop.Kernel32.JOBOBJECT_CPU_RATE_CONTROL_INFORMATION
+        {
+            ControlFlags = Interop.Kernel32.JOB_OBJECT_CPU_RATE_CONTROL_ENABLE | Interop.Kernel32.JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP,
+            CpuRate = CpuRate(limits.CpuCores, Environment.ProcessorCount),
+        };
+        Check(
+            Interop.Kernel32.SetInformationJobObject(job, Interop.Kernel32.JobObjectCpuRateControlInformation, ref rate, (uint)Marshal.SizeOf<Interop.Kernel32.JOBOBJECT_CPU_RATE_CONTROL_INFORMATION>()),
+            "SetInformationJobObject(CpuRateControlInformation)");
     }
 
     /// <summary>Makes the port receive the job's notifications.</summary>

@@ -7,12 +7,12 @@ namespace SochDb.Isolated.Supervisor.Isolation;
 /// <remarks>Thread-safe: the poll loop and the owner use it concurrently.</remarks>
 internal sealed class WatchdogGroup : IWorkerGroup
 {
-    private readonly WorkerLimits limits;
     private readonly IProcessControl processes;
     private readonly ILogger logger;
     private readonly Action<WatchdogGroup> removed;
     private readonly Lock gate = new();
     private readonly List<int> pids = [];
+    private WorkerLimits limits;
     private long? current;
     private long? peak;
     private long oomKills;
@@ -52,6 +52,20 @@ internal sealed class WatchdogGroup : IWorkerGroup
                 pids.Add(pid);
             }
         }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Only the memory limit is enforced; the next poll applies it.</remarks>
+    public void SetLimits(WorkerLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            this.limits = limits;
+        }
+
+        IsolationLog.GroupLimitsChanged(logger, Name, limits.MemoryBytes, limits.MaxProcesses, limits.CpuCores);
     }
 
     /// <inheritdoc/>
@@ -125,7 +139,13 @@ internal sealed class WatchdogGroup : IWorkerGroup
             }
         }
 
-        var exceeded = live.Count > 0 && total > limits.MemoryBytes;
+        long limit;
+        lock (gate)
+        {
+            limit = limits.MemoryBytes;
+        }
+
+        var exceeded = live.Count > 0 && total > limit;
         if (exceeded)
         {
             foreach (var pid in live)
@@ -147,7 +167,7 @@ internal sealed class WatchdogGroup : IWorkerGroup
 
         if (exceeded)
         {
-            IsolationLog.WatchdogKilled(logger, Name, total, limits.MemoryBytes);
+            IsolationLog.WatchdogKilled(logger, Name, total, limit);
         }
     }
 }
