@@ -18,6 +18,12 @@ public static class WorkerMethods
     /// <summary>No parameters → <see cref="Messages.WorkerStatus"/>.</summary>
     public const string Status = "worker.status";
 
+    /// <summary>
+    /// <c>worker.prewarm</c> → the microseconds spent: a worker without a plugin runs the load, instantiate, call and
+    /// host-call path once on a built-in module, so its first real load does not pay the first-use costs. Sent to warm-pool workers only.
+    /// </summary>
+    public const string Prewarm = "worker.prewarm";
+
     /// <summary>No parameters → nothing; the worker exits after answering.</summary>
     public const string Shutdown = "worker.shutdown";
 

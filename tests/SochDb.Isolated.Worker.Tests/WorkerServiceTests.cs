@@ -368,6 +368,36 @@ public sealed class WorkerServiceTests
         return (client, service);
     }
 
+    [Fact]
+    public async Task Prewarm_WorkerWithoutPlugin_RunsAndLeavesItEmpty()
+    {
+        var (client, service) = Connect(WireFormat.MessagePackLengthPrefixed);
+        using (client)
+        using (service)
+        {
+            await client.InvokeAsync<HandshakeResponse>(WorkerMethods.Handshake, new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version }).DefaultTimeout();
+
+            var spent = await client.InvokeAsync<long>(WorkerMethods.Prewarm).DefaultTimeout();
+
+            Assert.True(spent > 0);
+            Assert.False((await client.InvokeAsync<WorkerStatus>(WorkerMethods.Status).DefaultTimeout()).Loaded);
+            var load = await client.InvokeAsync<LoadResponse>(WorkerMethods.Load, LoadRequestFor("basic")).DefaultTimeout();
+            Assert.Null(load.Error);
+        }
+    }
+
+    [Fact]
+    public async Task Prewarm_AfterLoad_ProtocolError()
+    {
+        var (client, service) = await ConnectLoadedAsync(WireFormat.MessagePackLengthPrefixed);
+        using (client)
+        using (service)
+        {
+            var ex = await Assert.ThrowsAsync<RemoteInvocationException>(() => client.InvokeAsync<long>(WorkerMethods.Prewarm)).DefaultTimeout();
+            Assert.Equal((int)ErrorKind.ProtocolError, ex.ErrorCode);
+        }
+    }
+
     private static async Task<(JsonRpc Client, WorkerService Service)> ConnectLoadedAsync(WireFormat format)
     {
         var (client, service) = Connect(format);

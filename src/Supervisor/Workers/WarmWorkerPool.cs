@@ -113,10 +113,29 @@ internal sealed class WarmWorkerPool : IAsyncDisposable
         var limits = WorkerLimits.For(new ResourceLimits().MemoryLimitBytes, options.Isolation);
         return new WarmWorkerPool(
             options.WarmPoolSize,
-            cancellationToken => WorkerProcess.StartAsync(IdleName, workerPath, options, engineSettings, engineHash, logger, null, isolation, limits, cancellationToken),
+            cancellationToken => StartPrewarmedAsync(IdleName, workerPath, options, engineSettings, engineHash, logger, isolation, limits, cancellationToken),
             startSlots,
             options.WorkerStopTimeout,
             logger);
+    }
+
+    /// <summary>
+    /// Starts an idle worker and has it run the load and call path once on a built-in module, so an adoption does not
+    /// pay the worker's first-use costs (JIT of the load, instantiation, call and host-call code) inside a plugin's load.
+    /// </summary>
+    private static async Task<WorkerProcess> StartPrewarmedAsync(string name, string workerPath, PluginSupervisorOptions options, EngineSettings engineSettings, string engineHash, ILogger logger, IWorkerIsolation isolation, WorkerLimits limits, CancellationToken cancellationToken)
+    {
+        var worker = await WorkerProcess.StartAsync(name, workerPath, options, engineSettings, engineHash, logger, null, isolation, limits, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await worker.PrewarmAsync(options.WorkerStartTimeout).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return worker;
+        }
+        catch
+        {
+            await worker.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>

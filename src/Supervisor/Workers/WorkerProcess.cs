@@ -325,6 +325,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public Task<InvokeBatchResponse> InvokeBatchAsync(InvokeBatchRequest request, TimeSpan deadline)
         => CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId);
 
+    /// <summary>Has a worker without a plugin run its load and call path once on a built-in module (warm pool only).</summary>
+    /// <param name="deadline">How long to wait.</param>
+    /// <returns>The worker's time spent, in microseconds.</returns>
+    public Task<long> PrewarmAsync(TimeSpan deadline) => CallAsync<long>(WorkerMethods.Prewarm, null, deadline, 0);
+
     /// <summary>Asks the worker for its status.</summary>
     /// <param name="deadline">How long to wait.</param>
     /// <returns>The status.</returns>

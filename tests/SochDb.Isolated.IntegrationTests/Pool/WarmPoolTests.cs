@@ -112,10 +112,11 @@ public sealed class WarmPoolTests(ITestOutputHelper output) : SupervisorTestBase
         // Idle: the limits of a manifest that sets none (16 MiB) plus the runtime allowance.
         Assert.Equal((16L << 20) + allowance, ReadMemoryLimit(idle[0]));
 
-        var plugin = await supervisor.LoadAsync("p", Basic, Manifest()).DefaultTimeout();
+        var plugin = await supervisor.LoadAsync("p", Basic, Manifest(resources: DefaultResources + "\nmax_instances = 2")).DefaultTimeout();
 
+        // Adopted: two instances of 2 MiB each, plus the runtime allowance.
         Assert.Equal(idle[0], plugin.WorkerPid);
-        Assert.Equal((2L << 20) + allowance, ReadMemoryLimit(plugin.WorkerPid!.Value));
+        Assert.Equal((4L << 20) + allowance, ReadMemoryLimit(plugin.WorkerPid!.Value));
     }
 
     [Fact]

@@ -98,13 +98,18 @@ public sealed class HotReloadTests(ITestOutputHelper output) : SupervisorTestBas
     [Fact]
     public async Task HotReload_DrainsCallsRunningOnOldGeneration()
     {
-        var supervisor = CreateSupervisor(o => o.ReloadProbation = TimeSpan.Zero);
+        // A warm worker makes the switch take milliseconds, well inside the old call's five seconds, even on a busy machine.
+        var supervisor = CreateSupervisor(o =>
+        {
+            o.ReloadProbation = TimeSpan.Zero;
+            o.WarmPoolSize = 1;
+        });
         await supervisor.LoadAsync("p", Fixtures.Wasm("basic"), Manifest(resources: "memory_limit_mb = 2\ntimeout_ms = 5000\nfuel_limit = 1_000_000_000_000")).DefaultTimeout();
         var first = supervisor.ListPlugins().Single();
 
         // A call that runs until its deadline is on generation 1 when the switch happens; the reload waits for it.
         var running = supervisor.InvokeAsync("p", "spin");
-        await Task.Delay(200);
+        Assert.True(await WaitUntilAsync(() => supervisor.GetRuntimeStats().WarmPoolSize == 1), "the pool did not refill");
         var reload = supervisor.HotReloadAsync("p", Tagged(2), Manifest());
         var after = await WaitUntilAsync(() => supervisor.ListPlugins().Single().Generation == 2);
         Assert.True(after, "the switch did not happen while the old call ran");

@@ -98,6 +98,10 @@ internal sealed class FaultyWorker(NamedPipeClientStream pipe, WorkerBootstrap b
     [JsonRpcMethod(WorkerMethods.Status)]
     public WorkerStatus Status() => new() { Loaded = true };
 
+    /// <summary>Answers a warm pool's prewarm truthfully enough: the fault waits for a plugin.</summary>
+    [JsonRpcMethod(WorkerMethods.Prewarm)]
+    public long Prewarm() => 1;
+
     [JsonRpcMethod(WorkerMethods.Shutdown)]
     public async Task ShutdownAsync()
     {
