@@ -7,7 +7,7 @@ namespace SochDb.Isolated.Benchmarks;
 /// <summary>
 /// Lifecycle: time from <c>LoadAsync</c>'s start to the first <c>add</c> result, on a fresh supervisor per sample,
 /// for (L1) a cold start with no module cache, (L2) a start whose module cache folder already holds the compiled
-/// artifact, and (L3) a warm worker pool (<see cref="WarmPool"/>). The supervisor is built before the timed region
+/// artifact, and (L3) a warm worker pool. The supervisor is built before the timed region
 /// and disposed after it; samples are interleaved across the variants with a rotating start.
 /// </summary>
 internal static class Lifecycle
@@ -78,32 +78,32 @@ internal static class Lifecycle
                     stats.ModuleCacheMisses == 0 && stats.ModuleCacheDiskHits == 1,
                     $"cache-hit load had {stats.ModuleCacheMisses} misses and {stats.ModuleCacheDiskHits} disk hits, not 0 and 1")),
         ];
-        if (WarmPool() is { } warm)
-        {
-            variants.Add(warm);
-        }
-
+        variants.Add(WarmPool());
         return variants;
     }
 
     /// <summary>
-    /// (L3) warm pool: a supervisor that starts workers before any load, so the load takes one that is already running.
-    /// Returns <see langword="null"/> (no row) until <c>PluginSupervisorOptions.WarmPoolSize</c> exists in this tree.
+    /// (L3) warm pool: a supervisor with <c>WarmPoolSize = 1</c>, sampled once its idle worker is up and prewarmed
+    /// (untimed), so the load adopts a running worker instead of starting one.
     /// </summary>
-    /// <remarks>
-    /// To add the row, return a variant here, for example:
-    /// <code>
-    /// return new LifecycleVariant(
-    ///     "lifecycle-warm-pool",
-    ///     "(L3) warm pool: new supervisor, WarmPoolSize = 1 (worker already running)",
-    ///     Configure: o => o.WarmPoolSize = 1,
-    ///     SeedCache: false,
-    ///     BeforeLoadAsync: WaitForWarmWorkerAsync, // untimed: let the pool's worker finish starting first
-    ///     Check: stats => Expect(stats.WorkersStarted == 1, "the load started a worker of its own"));
-    /// </code>
-    /// <c>BeforeLoadAsync</c> runs before the timed region, on the sample's fresh supervisor.
-    /// </remarks>
-    private static LifecycleVariant? WarmPool() => null;
+    private static LifecycleVariant WarmPool() => new(
+        "lifecycle-warm-pool",
+        "(L3) warm pool: new supervisor, WarmPoolSize = 1 (worker already running, prewarmed)",
+        Configure: o => o.WarmPoolSize = 1,
+        SeedCache: false,
+        BeforeLoadAsync: WaitForWarmWorkerAsync,
+        Check: stats => Expect(stats.WarmPoolAdoptions == 1, $"the load adopted {stats.WarmPoolAdoptions} warm workers, not 1"));
+
+    /// <summary>Waits (untimed, bounded) until the supervisor's pool holds a ready worker.</summary>
+    private static async Task WaitForWarmWorkerAsync(PluginSupervisor supervisor)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (supervisor.GetRuntimeStats().WarmPoolSize < 1)
+        {
+            Expect(DateTime.UtcNow < deadline, "the warm pool did not start a worker within 60 s");
+            await Task.Delay(10);
+        }
+    }
 
     /// <summary>Loads the module once with the variant's options, so that its module cache folder holds the artifact.</summary>
     private static async Task SeedAsync(LifecycleVariant variant, byte[] wasm, PluginManifest manifest)
