@@ -12,6 +12,7 @@ namespace SochDb.Isolated.IntegrationTests.Packaging;
 /// into a private packages folder so that no stale copy of our packages is ever used. One test, because packing and
 /// building take a while.
 /// </summary>
+[Collection(PackagingCollection.Name)]
 public sealed class PackageTests
 {
 #if DEBUG
@@ -76,14 +77,14 @@ public sealed class PackageTests
             Assert.Contains("stats: pii-mask calls=40 ok=40 failed=0", run, StringComparison.Ordinal);
             Assert.Contains("sample: done", run, StringComparison.Ordinal);
 
-            // The CLI as a .NET tool, from the same feed.
+            // The CLI as a .NET tool, from the same feed, running a plugin in the worker it carries.
             var tools = Path.Combine(root.FullName, "tools");
             await RunDotnetAsync(work, packages, "tool", "install", "--tool-path", tools, "--configfile", config, "sochdb-isolated", "--version", version);
             var tool = Path.Combine(tools, OperatingSystem.IsWindows() ? "sochdb-isolated.exe" : "sochdb-isolated");
             var help = await RunAsync(tool, work, packages, "--help");
             Assert.Contains("sochdb-isolated", help, StringComparison.Ordinal);
-            var inspect = await RunAsync(tool, work, packages, "inspect", Path.Combine(sample, "plugins", "plugin.toml"));
-            Assert.Contains("mask_email(string) -> (string)", inspect, StringComparison.Ordinal);
+            var call = await RunAsync(tool, work, packages, "run", Path.Combine(sample, "plugins", "plugin.toml"), "--call", "mask_email", "--arg", "string:alice@example.com");
+            Assert.Contains("result[0] = \"a****@example.com\"", call, StringComparison.Ordinal);
         }
         finally
         {
