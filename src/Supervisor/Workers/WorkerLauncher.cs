@@ -23,20 +23,39 @@ internal static class WorkerLauncher
     /// <summary>The supervisor's variables a worker inherits on Windows only, which Win32 components expect to find.</summary>
     internal static readonly string[] InheritedWindowsVariables = ["SystemRoot", "windir", "SystemDrive"];
 
-    /// <summary>Resolves the worker path: the configured one, or the worker shipped beside the supervisor.</summary>
+    /// <summary>
+    /// The folder, under the application's base directory, where the SochDb.Isolated.Supervisor package puts the
+    /// worker (its buildTransitive targets copy it there on build and publish).
+    /// </summary>
+    public const string PackagedWorkerFolder = "sochdb-worker";
+
+    /// <summary>
+    /// Resolves the worker path: the configured one, or else the worker beside the supervisor (a project that
+    /// references the worker project), or else the one the package put under <see cref="PackagedWorkerFolder"/>.
+    /// </summary>
     /// <param name="configured">The configured path, if any.</param>
     /// <returns>The full path of the worker's assembly or executable.</returns>
     /// <exception cref="FileNotFoundException">No worker is there.</exception>
     public static string Resolve(string? configured)
     {
-        var path = Path.GetFullPath(configured ?? Path.Combine(AppContext.BaseDirectory, WorkerAssembly));
-        if (!File.Exists(path))
+        if (configured is not null)
         {
-            throw new FileNotFoundException($"The worker executable was not found at '{path}'. Set {nameof(PluginSupervisorOptions)}.{nameof(PluginSupervisorOptions.WorkerPath)}.", path);
+            var path = Path.GetFullPath(configured);
+            return File.Exists(path)
+                ? path
+                : throw new FileNotFoundException($"The worker executable was not found at '{path}'. Set {nameof(PluginSupervisorOptions)}.{nameof(PluginSupervisorOptions.WorkerPath)}.", path);
         }
 
-        return path;
+        var candidates = DefaultCandidates(AppContext.BaseDirectory);
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException($"The worker executable was not found at '{candidates[0]}' nor at '{candidates[1]}'. Set {nameof(PluginSupervisorOptions)}.{nameof(PluginSupervisorOptions.WorkerPath)}.", candidates[0]);
     }
+
+    /// <summary>Where the worker is looked for when none is configured, first match wins. Pure, for tests.</summary>
+    /// <param name="baseDirectory">The application's base directory.</param>
+    /// <returns>The full paths, beside the supervisor first, then the package's folder.</returns>
+    internal static string[] DefaultCandidates(string baseDirectory)
+        => [Path.GetFullPath(Path.Combine(baseDirectory, WorkerAssembly)), Path.GetFullPath(Path.Combine(baseDirectory, PackagedWorkerFolder, WorkerAssembly))];
 
     /// <summary>
     /// Builds the start info with the hardening plan of <paramref name="options"/>, logging nothing. Prefer the

@@ -100,4 +100,24 @@ public sealed class WorkerLauncherTests
         Assert.Empty(info.ArgumentList);
         Assert.Equal("/opt/worker", info.WorkingDirectory);
     }
+
+    [Fact]
+    public void DefaultCandidates_BesideTheSupervisorFirst_ThenThePackagesFolder()
+    {
+        var baseDirectory = Path.Combine(Path.GetTempPath(), "app");
+
+        var candidates = WorkerLauncher.DefaultCandidates(baseDirectory);
+
+        Assert.Equal([Path.Combine(baseDirectory, WorkerLauncher.WorkerAssembly), Path.Combine(baseDirectory, WorkerLauncher.PackagedWorkerFolder, WorkerLauncher.WorkerAssembly)], candidates);
+    }
+
+    [Fact]
+    public void Resolve_WithAMissingConfiguredPath_NamesIt()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "no-such-worker", WorkerLauncher.WorkerAssembly);
+
+        var error = Assert.Throws<FileNotFoundException>(() => WorkerLauncher.Resolve(missing));
+
+        Assert.Equal(missing, error.FileName);
+    }
 }
