@@ -41,8 +41,10 @@ internal static class PluginCatalog
 
             var ok = CheckId(declaration.Id, $"{key}:Id", errors);
             var manifest = CheckFile(declaration.Manifest, $"{key}:Manifest", basePath, errors);
-            var wasm = declaration.Wasm is null ? null : CheckFile(declaration.Wasm, $"{key}:Wasm", basePath, errors);
-            if (ok && manifest is not null && (declaration.Wasm is null || wasm is not null))
+            // An empty value (a JSON null binds as one) means none, as unset.
+            var hasWasm = !string.IsNullOrEmpty(declaration.Wasm);
+            var wasm = hasWasm ? CheckFile(declaration.Wasm, $"{key}:Wasm", basePath, errors) : null;
+            if (ok && manifest is not null && (!hasWasm || wasm is not null))
             {
                 plugins.Add(new DeclaredPlugin(declaration.Id, manifest, wasm, key));
             }

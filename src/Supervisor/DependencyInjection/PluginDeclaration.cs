@@ -11,7 +11,7 @@ public sealed class PluginDeclaration
 
     /// <summary>
     /// Gets or sets the module file (<c>.wasm</c>, or <c>.wat</c> text), overriding the manifest's <c>wasm</c> key
-    /// (default <see langword="null"/>: the manifest's). A relative path is relative to the host's content root.
+    /// (default <see langword="null"/> or empty: the manifest's). A relative path is relative to the host's content root.
     /// </summary>
     public string? Wasm { get; set; }
 }

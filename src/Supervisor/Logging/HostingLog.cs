@@ -28,7 +28,4 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = 1207, EventName = "PluginsStopped", Level = LogLevel.Information, Message = "Plugins stopped in {ElapsedMs:F0} ms ({Errors} errors)")]
     public static partial void PluginsStopped(ILogger logger, double elapsedMs, int errors);
-
-    [LoggerMessage(EventId = 1208, EventName = "HealthSampleFailed", Level = LogLevel.Debug, Message = "Worker crash sampling for the health check failed")]
-    public static partial void HealthSampleFailed(ILogger logger, Exception exception);
 }
