@@ -228,6 +228,27 @@ public sealed class GenericHostTests : IAsyncLifetime
         Assert.Equal(9, (await supervisor.InvokeAsync("alpha", "add", [PluginValue.I32(4), PluginValue.I32(5)]).DefaultTimeout()).Values[0].AsI32());
     }
 
+    [Fact]
+    public async Task Start_Canceled_FailsReadinessAndLeavesNoPluginLoaded()
+    {
+        var host = BuildHost(new()
+        {
+            ["SochDbIsolated:PluginsDirectory"] = "plugins",
+            ["SochDbIsolated:Plugins:0:Id"] = "beta",
+            ["SochDbIsolated:Plugins:0:Manifest"] = "beta/manifest.toml",
+        });
+        var service = host.Services.GetServices<IHostedService>().Single(s => s.GetType().Name == "IsolatedPluginsHostedService");
+        var readiness = host.Services.GetRequiredService<IsolatedPluginsReadiness>();
+        using var canceled = new CancellationTokenSource();
+        await canceled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => service.StartAsync(canceled.Token)).DefaultTimeout();
+
+        Assert.Equal(IsolatedPluginsPhase.Failed, readiness.Phase);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => readiness.WhenReady).DefaultTimeout();
+        Assert.Empty(host.Services.GetRequiredService<PluginSupervisor>().ListPlugins());
+    }
+
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(3);
 
     private static string Manifest(string name, string resources = Resources) => $"""
