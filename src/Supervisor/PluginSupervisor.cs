@@ -588,8 +588,8 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
 
     private async Task<(WorkerProcess Worker, long MemoryBytes)> StartWorkerAsync(string pluginId, PluginManifest manifest, CompiledModule module, HostCallRouter router, CancellationToken cancellationToken)
     {
-        // Every instance is a store with the manifest's memory limit, so the process may hold that many at once.
-        var limits = WorkerLimits.For(manifest.Resources.MemoryLimitBytes * InstancesFor(manifest), options.Isolation);
+        // Every instance is a store with the manifest's memory limit, and runs on a thread of its own.
+        var limits = WorkerLimits.For(manifest.Resources.MemoryLimitBytes, options.Isolation, InstancesFor(manifest));
         await startSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

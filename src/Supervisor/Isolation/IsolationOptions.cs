@@ -15,7 +15,10 @@ public sealed class IsolationOptions
     /// <summary>Gets or sets the most tasks (processes and threads) one worker may hold (default 128; 16 to 4096).</summary>
     public int MaxProcessesPerWorker { get; set; } = 128;
 
-    /// <summary>Gets or sets the CPU one worker may use, in cores (default 1.0; 0.05 to 64).</summary>
+    /// <summary>
+    /// Gets or sets the CPU one worker may use per instance, in cores (default 1.0; 0.05 to 64): a worker whose plugin
+    /// runs N calls at once (<c>max_instances</c>) may use N times this, at most every core of the machine.
+    /// </summary>
     public double CpuCoresPerWorker { get; set; } = 1.0;
 
     /// <summary>Gets or sets how often the watchdog samples a worker's resident memory when it is the mechanism in force (default 100 ms; 10 ms to 10 s).</summary>

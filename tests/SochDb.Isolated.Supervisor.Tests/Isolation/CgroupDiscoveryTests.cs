@@ -198,4 +198,18 @@ public sealed class CgroupDiscoveryTests
         Assert.Equal(new WorkerLimits(164L << 20, 64, 0.5), limits);
         Assert.Throws<ArgumentOutOfRangeException>(() => WorkerLimits.For(-1, options));
     }
+
+    [Fact]
+    public void For_SeveralInstances_ScalesMemoryAndCpuButNotPastEveryCore()
+    {
+        var options = new IsolationOptions { RuntimeMemoryAllowanceBytes = 100L << 20, MaxProcessesPerWorker = 64, CpuCoresPerWorker = 0.5 };
+
+        var two = WorkerLimits.For(8L << 20, options, instances: 2);
+        var many = WorkerLimits.For(8L << 20, options, instances: 64);
+
+        Assert.Equal(new WorkerLimits(116L << 20, 64, Math.Min(1.0, Environment.ProcessorCount)), two);
+        Assert.Equal((8L << 20) * 64 + (100L << 20), many.MemoryBytes);
+        Assert.Equal(Environment.ProcessorCount, many.CpuCores);
+        Assert.Throws<ArgumentOutOfRangeException>(() => WorkerLimits.For(1, options, instances: 0));
+    }
 }
