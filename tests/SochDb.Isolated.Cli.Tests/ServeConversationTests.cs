@@ -147,7 +147,7 @@ public sealed class ServeConversationTests : IAsyncLifetime
         var manifest = serve.WriteManifest("plugin.toml");
         var info = await LoadAsync("basic", manifest);
         Assert.True(Directory.Exists(serve.DataFolder), "--data was not created");
-        Assert.Equal(["id", "name", "version", "state", "generation", "workerPid", "memoryUsedBytes", "callCount", "uptimeMs", "workerRestarts", "lastExitReason", "quarantineReason"], info.Select(p => p.Key));
+        Assert.Equal(["id", "name", "version", "state", "generation", "workerPid", "memoryUsedBytes", "callCount", "uptimeMs", "workerRestarts", "lastExitReason", "quarantineReason", "maxInstances", "previousGeneration", "lastRollbackReason"], info.Select(p => p.Key));
         Assert.Equal("basic", (string?)info["id"]);
         Assert.Equal("basic", (string?)info["name"]);
         Assert.Equal("1.0.0", (string?)info["version"]);
@@ -218,7 +218,9 @@ public sealed class ServeConversationTests : IAsyncLifetime
         Assert.Equal(2, (long)reloaded["generation"]!);
         Assert.Equal("2.0.0", (string?)reloaded["version"]);
         Assert.NotEqual(firstWorker, secondWorker);
-        Assert.True(await ProcessProbe.WaitUntilGoneAsync(firstWorker, TimeSpan.FromSeconds(10)), "the old generation's worker still runs");
+        // The old generation is kept, idle, for the reload's probation (10 s by default), then stopped.
+        Assert.Equal(1, (long?)reloaded["previousGeneration"]);
+        Assert.True(await ProcessProbe.WaitUntilGoneAsync(firstWorker, TimeSpan.FromSeconds(25)), "the old generation's worker still runs after its probation");
         var afterReload = (await Client.CallResultAsync("plugin.invoke", Invoke("basic", "add", Value("i32", 1), Value("i32", 1))))!;
         Assert.Equal(2, (long)afterReload["receipt"]!["generation"]!);
 

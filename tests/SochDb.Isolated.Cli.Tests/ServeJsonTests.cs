@@ -44,9 +44,10 @@ public sealed class ServeJsonTests
         Assert.Superset(
             new HashSet<string>(["totalCalls", "successfulCalls", "failedCalls", "fuelConsumed", "fuelRemaining", "totalExecutionTimeUs", "peakMemoryBytes", "hostCalls", "hostCallErrors", "fuelExhaustions", "timeouts", "memoryViolations", "traps", "workerCrashes", "workerRestarts", "generation"]),
             json.Select(p => p.Key).ToHashSet());
-        Assert.All(json.Where(p => p.Key is not ("lastExitReason" or "quarantineReason")), p => Assert.Equal(System.Text.Json.JsonValueKind.Number, p.Value!.GetValueKind()));
+        Assert.All(json.Where(p => p.Key is not ("lastExitReason" or "quarantineReason" or "lastRollbackReason")), p => Assert.Equal(System.Text.Json.JsonValueKind.Number, p.Value!.GetValueKind()));
         Assert.Equal("None", (string?)json["lastExitReason"]);
         Assert.Null(json["quarantineReason"]);
+        Assert.Null(json["lastRollbackReason"]);
     }
 
     [Fact]
