@@ -96,7 +96,7 @@ public sealed class WorkerRestartTests : SupervisorTestBase
 
         var replaced = await WaitForAsync(supervisor, "sleepy", i => i is { WorkerPid: { } p, State: PluginState.Ready } && p != pid);
         Assert.Equal(WorkerExitReason.Unresponsive, replaced.LastExitReason);
-        Assert.False(Exists(pid), $"worker {pid} is still there");
+        Assert.False(ProcessState.IsRunning(pid), $"worker {pid} is still there");
         Assert.Contains(Logs.Entries, e => e.EventId.Name == "HeartbeatMissed");
         Assert.Equal(2, (await supervisor.InvokeAsync("sleepy", "add", [PluginValue.I32(1), PluginValue.I32(1)]).DefaultTimeout()).Values[0].AsI32());
     }
@@ -121,7 +121,7 @@ public sealed class WorkerRestartTests : SupervisorTestBase
 
         Assert.True(ex.WorkerKilled);
         Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10));
-        Assert.False(Exists(pid), $"worker {pid} is still there");
+        Assert.False(ProcessState.IsRunning(pid), $"worker {pid} is still there");
         var after = await WaitForAsync(supervisor, "frozen", p => p.LastExitReason == WorkerExitReason.TimedOut);
         Assert.Equal(WorkerExitReason.TimedOut, after.LastExitReason);
         Assert.Equal(9, (await supervisor.InvokeAsync("frozen", "add", [PluginValue.I32(4), PluginValue.I32(5)]).DefaultTimeout()).Values[0].AsI32());
@@ -133,18 +133,6 @@ public sealed class WorkerRestartTests : SupervisorTestBase
         process.Kill();
     }
 
-    private static bool Exists(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 
     private static async Task SignalAsync(int pid, string signal)
     {

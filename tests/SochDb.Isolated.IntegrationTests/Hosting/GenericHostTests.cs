@@ -127,7 +127,7 @@ public sealed class GenericHostTests : IAsyncLifetime
         Assert.Equal(IsolatedPluginsPhase.Stopped, readiness.Phase);
         Assert.False(readiness.IsReady);
         Assert.Empty(supervisor.ListPlugins());
-        await WaitForAsync(() => pids.All(pid => !Exists(pid)), "every worker gone");
+        await WaitForAsync(() => pids.All(pid => !ProcessState.IsRunning(pid)), "every worker gone");
         Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync().DefaultTimeout()).Status);
     }
 
@@ -154,7 +154,7 @@ public sealed class GenericHostTests : IAsyncLifetime
         // under a loaded machine the call has been seen to end earlier, e.g. its worker killed by its OS limits.)
         Assert.True(stopwatch.Elapsed < ShutdownTimeout + TimeSpan.FromSeconds(2), $"stop took {stopwatch.Elapsed}");
         await Assert.ThrowsAnyAsync<PluginException>(() => call).DefaultTimeout();
-        await WaitForAsync(() => !Exists(pid), "the worker gone");
+        await WaitForAsync(() => !ProcessState.IsRunning(pid), "the worker gone");
     }
 
     [Theory]
@@ -273,18 +273,6 @@ public sealed class GenericHostTests : IAsyncLifetime
         return host;
     }
 
-    private static bool Exists(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 
     private static async Task WaitForAsync(Func<bool> condition, string what)
     {

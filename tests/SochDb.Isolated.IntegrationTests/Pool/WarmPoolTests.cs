@@ -43,7 +43,7 @@ public sealed class WarmPoolTests(ITestOutputHelper output) : SupervisorTestBase
 
         await supervisor.UnloadAsync("p").DefaultTimeout();
 
-        Assert.False(IsRunning(pid), $"worker {pid} still runs after its plugin was unloaded");
+        Assert.False(ProcessState.IsRunning(pid), $"worker {pid} still runs after its plugin was unloaded");
         Assert.Equal(refilled, supervisor.WarmPool.IdlePids);
         Assert.Equal(1, supervisor.GetRuntimeStats().WarmPoolSize);
 
@@ -170,18 +170,6 @@ public sealed class WarmPoolTests(ITestOutputHelper output) : SupervisorTestBase
         }
     }
 
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>Reads the memory limit of a process's own cgroup (v1 <c>memory.limit_in_bytes</c>, or v2 <c>memory.max</c>).</summary>
     private static long ReadMemoryLimit(int pid)
