@@ -95,6 +95,15 @@ public sealed class PluginCallTests : SupervisorTestBase
         var error = await Assert.ThrowsAnyAsync<PluginException>(() => supervisor.InvokeAsync("caller", "call_named", [PluginValue.String("callee"), PluginValue.String("spin_bytes"), PluginValue.Bytes("x"u8)])).DefaultTimeout();
         Assert.Equal(ErrorKind.Timeout, error.Kind);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
+
+        // The callee's deadline is the caller's: the two end together, and the caller's worker may give up on the host
+        // call a moment before the callee's timeout is counted, so wait (bounded) for the count.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (supervisor.GetPluginStats("callee").Timeouts == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         Assert.Equal(1, supervisor.GetPluginStats("callee").Timeouts);
     }
 
