@@ -311,8 +311,18 @@ public sealed partial class PluginSupervisor
             generation.StartLock.Release();
         }
 
-        // Calls that were running when the worker stopped finish their accounting before the counters are folded.
+        // Calls that were running when the worker stopped, and the watcher of its end, finish their accounting before
+        // the counters are folded.
         await generation.WaitDrainedAsync(options.CallGrace).ConfigureAwait(false);
+        try
+        {
+            await generation.ExitWatch.WaitAsync(options.CallGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A worker that has not exited yet would have been killed above; fold what is counted.
+        }
+
         slot.Fold(generation);
     }
 

@@ -755,36 +755,31 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
 
     /// <summary>Observes a worker's end so it is classified, counted and acted on exactly once.</summary>
     private void Watch(PluginSlot slot, PluginGeneration generation, WorkerProcess worker)
-        => _ = OnWorkerExitedAsync(slot, generation, worker);
+        => generation.ExitWatch = OnWorkerExitedAsync(slot, generation, worker);
 
     private async Task OnWorkerExitedAsync(PluginSlot slot, PluginGeneration generation, WorkerProcess worker)
     {
         await worker.Exited.ConfigureAwait(false);
-        if (!RestartPolicy.IsFailure(worker.ExitReason) || slot.Terminated || generation.IsRetired)
+        if (!RestartPolicy.IsFailure(worker.ExitReason) || slot.Terminated)
         {
             return;
         }
 
-        // A new generation failing on probation is rolled back rather than restarted.
-        if (TryRollBack(slot, generation, $"its worker ended: {worker.ExitReason}"))
-        {
-            Interlocked.Increment(ref generation.Counters.WorkerCrashes);
-            Interlocked.Increment(ref workerCrashes);
-            return;
-        }
-
-        if (slot.Current != generation)
-        {
-            // A drained, idle previous generation on probation: it is restarted on demand if a rollback needs it.
-            return;
-        }
-
+        // Counted even when the generation is on its way out, so its figures (and the lifetime totals, which fold
+        // them after this watcher ends) include the crash that ended it.
         Interlocked.Increment(ref generation.Counters.WorkerCrashes);
         Interlocked.Increment(ref workerCrashes);
         if (worker.ExitReason == WorkerExitReason.OutOfMemory)
         {
             Interlocked.Increment(ref generation.Counters.MemoryViolations);
             Interlocked.Increment(ref memoryViolations);
+        }
+
+        // A new generation failing on probation is rolled back rather than restarted; a retired one, or a drained
+        // previous generation on probation (restarted on demand if a rollback needs it), is left alone.
+        if (generation.IsRetired || TryRollBack(slot, generation, $"its worker ended: {worker.ExitReason}") || slot.Current != generation)
+        {
+            return;
         }
 
         var decision = RecordFailure(slot, worker.ExitReason, worker.ExitCode, null);

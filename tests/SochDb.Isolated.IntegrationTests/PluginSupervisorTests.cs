@@ -264,6 +264,13 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
         var queued = supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]);
         var ex = await Assert.ThrowsAsync<OverloadedException>(() => supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)])).DefaultTimeout();
         Assert.Equal(1, ex.Queued);
+        var busy = supervisor.GetPluginStats("test");
+        Assert.Equal(1, busy.MaxInstances);
+        if (!running.IsCompleted)
+        {
+            // Read while the spinning call still held the only instance (a slow machine may have ended it already).
+            Assert.Equal((1, 1), (busy.CallsInFlight, busy.CallsQueued));
+        }
         await Assert.ThrowsAsync<PluginTimeoutException>(() => running).DefaultTimeout();
         Assert.Equal(2, (await queued.DefaultTimeout()).Values[0].AsI32());
         Assert.Equal(1, supervisor.GetRuntimeStats().Overloads);

@@ -73,6 +73,9 @@ internal sealed class PluginGeneration
     /// <summary>Gets a value indicating whether the generation is gone: no worker may be started for it.</summary>
     public bool IsRetired => Volatile.Read(ref retired) != 0;
 
+    /// <summary>Gets or sets the watcher of the latest worker's end, which counts its crash; retiring awaits it before folding the counters.</summary>
+    public Task ExitWatch { get; set; } = Task.CompletedTask;
+
     /// <summary>Gets the calls that may run at once.</summary>
     public int MaxInstances { get; }
 

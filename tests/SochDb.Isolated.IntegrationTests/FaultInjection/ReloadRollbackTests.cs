@@ -39,6 +39,10 @@ public sealed class ReloadRollbackTests : FaultInjectionTestBase
         Assert.Contains("generation 2 rolled back", info.LastRollbackReason, StringComparison.Ordinal);
         var stats = supervisor.GetPluginStats("p");
         Assert.Equal(1, stats.Rollbacks);
+        Assert.Equal(0, stats.WorkerCrashes);
+
+        // The crash belongs to generation 2; once it is folded into the lifetime totals they show it.
+        Assert.True(await HotReloadTests.WaitUntilAsync(() => supervisor.GetPluginStats("p").LifetimeWorkerCrashes == 1), "the rolled-back generation's crash is missing from the lifetime totals");
         Assert.Contains(supervisor.QueryAudit("p", 1000), r => r.Function == "lifecycle.rollback" && r.Generation == 2);
         await AssertGoneAsync(newPid);
     }

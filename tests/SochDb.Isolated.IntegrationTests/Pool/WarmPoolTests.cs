@@ -116,6 +116,7 @@ public sealed class WarmPoolTests(ITestOutputHelper output) : SupervisorTestBase
 
         // Adopted: two instances of 2 MiB each, plus the runtime allowance.
         Assert.Equal(idle[0], plugin.WorkerPid);
+        Assert.Equal(2, plugin.MaxInstances);
         Assert.Equal((4L << 20) + allowance, ReadMemoryLimit(plugin.WorkerPid!.Value));
     }
 

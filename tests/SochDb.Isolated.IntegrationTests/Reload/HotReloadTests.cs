@@ -44,6 +44,9 @@ public sealed class HotReloadTests(ITestOutputHelper output) : SupervisorTestBas
         Assert.Equal(0, stats.Rollbacks);
         Assert.Equal(0, stats.LifetimeFailedCalls);
         Assert.Equal(calls.Count, stats.LifetimeCalls);
+        Assert.Equal(calls.Count, stats.LifetimeSuccessfulCalls);
+        Assert.True(stats.LifetimeFuelConsumed > stats.FuelConsumed, "lifetime fuel must include the earlier generations'");
+        Assert.Equal(0, stats.LifetimeWorkerCrashes);
         Assert.Equal(20, supervisor.QueryAudit("p", 1000).Count(r => r.Function == "lifecycle.reload"));
     }
 
