@@ -2,11 +2,15 @@ using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using SochDb.Isolated.Supervisor;
+using SochDb.Isolated.Supervisor.DependencyInjection;
 
 namespace SochDb.Isolated.Sample;
 
-/// <summary>The workload: loads the plugin, calls it <see cref="SampleOptions.Calls"/> times, prints stats, stops the host.</summary>
-internal sealed class PluginWorkload(PluginSupervisor supervisor, MetricsConsole metrics, IOptions<SampleOptions> options, IHostApplicationLifetime lifetime) : BackgroundService
+/// <summary>
+/// The workload: waits until the hosted service has loaded the plugins from configuration, calls one
+/// <see cref="SampleOptions.Calls"/> times, prints stats, and stops the host (which drains and stops the workers).
+/// </summary>
+internal sealed class PluginWorkload(PluginSupervisor supervisor, IsolatedPluginsReadiness readiness, IOptions<SampleOptions> options, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private const string PluginId = "pii-mask";
 
@@ -33,9 +37,8 @@ internal sealed class PluginWorkload(PluginSupervisor supervisor, MetricsConsole
     {
         var settings = options.Value;
         Console.WriteLine($"sample: worker {DescribeWorker()}");
-        var manifest = Path.Combine(AppContext.BaseDirectory, settings.Manifest);
-        var plugin = await supervisor.LoadFromManifestAsync(PluginId, manifest, cancellationToken: cancellationToken);
-        Console.WriteLine($"sample: loaded {plugin.Id}");
+        await readiness.WhenReady.WaitAsync(TimeSpan.FromMinutes(1), cancellationToken);
+        Console.WriteLine($"sample: loaded {string.Join(", ", readiness.LoadedPlugins)}");
 
         var interval = TimeSpan.FromSeconds(Math.Max(0.1, settings.StatsIntervalSeconds));
         var sinceStats = Stopwatch.StartNew();
@@ -68,7 +71,6 @@ internal sealed class PluginWorkload(PluginSupervisor supervisor, MetricsConsole
 
         Console.WriteLine($"sample: {ok} calls ok, {failed} failed in {total.Elapsed.TotalMilliseconds:F0} ms");
         PrintStats();
-        await supervisor.UnloadAsync(PluginId, cancellationToken);
         if (failed > 0)
         {
             Environment.ExitCode = 1;
@@ -87,7 +89,6 @@ internal sealed class PluginWorkload(PluginSupervisor supervisor, MetricsConsole
         Console.WriteLine(
             $"stats: {PluginId} calls={plugin.TotalCalls} ok={plugin.SuccessfulCalls} failed={plugin.FailedCalls} fuel={plugin.FuelConsumed} " +
             $"exec_ms={plugin.TotalExecutionTime.TotalMilliseconds:F1} peak_memory={plugin.PeakMemoryBytes}");
-        metrics.Print();
     }
 
     /// <summary>Says where the supervisor's default lookup finds the worker: the package's folder or beside the app.</summary>

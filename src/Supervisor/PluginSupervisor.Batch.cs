@@ -1,5 +1,6 @@
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Diagnostics;
 using SochDb.Isolated.Supervisor.Logging;
 using SochDb.Isolated.Supervisor.Plugins;
 
@@ -59,7 +60,7 @@ public sealed partial class PluginSupervisor
     }
 
     private Task<BatchResult> InvokeBatchCoreAsync(PluginSlot slot, string function, WireValue[][] rows, CancellationToken cancellationToken)
-        => RunRoutedAsync(slot, function, (generation, callId, attempt) => InvokeBatchOnAsync(slot, generation, callId, attempt, function, rows, cancellationToken), cancellationToken);
+        => RunRoutedAsync(slot, function, batch: true, (generation, callId, attempt) => InvokeBatchOnAsync(slot, generation, callId, attempt, function, rows, cancellationToken), cancellationToken);
 
     private async Task<BatchResult> InvokeBatchOnAsync(PluginSlot slot, PluginGeneration generation, long callId, CallAttempt attempt, string function, WireValue[][] rows, CancellationToken cancellationToken)
     {
@@ -100,6 +101,7 @@ public sealed partial class PluginSupervisor
                 FuelBudget = generation.Budget.Remaining,
                 TimeoutMs = Math.Max(1, (long)rowTimeout.TotalMilliseconds),
                 BatchTimeoutMs = Math.Max(1, (long)batchTimeout.TotalMilliseconds),
+                TraceParent = SupervisorTracing.CurrentTraceParent(),
             };
 
             var (response, roundTrip, _) = await SendAsync(generation, callId, batchTimeout, null, attempt, () => worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace)).ConfigureAwait(false);
@@ -118,6 +120,7 @@ public sealed partial class PluginSupervisor
 
             counters.ObserveMemory(response.PeakMemoryBytes);
             generation.MemoryBytes = response.MemoryBytes;
+            telemetry.Fuel(slot.Id, function, fuelConsumed);
             return new BatchResult(results, fuelConsumed, roundTrip);
         }
         catch (PluginException ex)
@@ -154,11 +157,13 @@ public sealed partial class PluginSupervisor
             CountError(counters, error.Kind);
             Interlocked.Increment(ref counters.FailedCalls);
             var exception = ErrorMapper.ToException(slot.Id, error);
+            telemetry.BatchRow(slot.Id, function, TelemetryNames.Of(exception.Kind));
             SupervisorLog.CallFailed(logger, callId, slot.Id, function, exception.Kind.ToString(), exception.Message);
             return new BatchRowResult([], receipt, exception);
         }
 
         Interlocked.Increment(ref counters.SuccessfulCalls);
+        telemetry.BatchRow(slot.Id, function, TelemetryNames.Ok);
         return new BatchRowResult([.. row.Results.Select(r => PluginValue.FromRaw(r.Type, r.Bits, r.Bytes))], receipt, null);
     }
 }

@@ -2,6 +2,7 @@ using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Manifest;
 using SochDb.Isolated.Protocol.Messages;
 using SochDb.Isolated.Supervisor.Audit;
+using SochDb.Isolated.Supervisor.Diagnostics;
 using SochDb.Isolated.Supervisor.Logging;
 using SochDb.Isolated.Supervisor.Plugins;
 using SochDb.Isolated.Supervisor.Workers;
@@ -63,6 +64,7 @@ public sealed partial class PluginSupervisor
             Watch(slot, next, next.Worker!);
             Interlocked.Increment(ref sandboxesCreated);
             SupervisorLog.PluginReloaded(logger, pluginId, next.Number, next.Worker!.Pid, old.Number, old.InFlight);
+            telemetry.Reloaded(pluginId, TelemetryNames.Ok);
             await AuditLifecycleAsync(pluginId, next.Number, "reload", AuditDecision.Allowed, $"calls routed from generation {old.Number} to {next.Number}").ConfigureAwait(false);
 
             if (!await old.WaitDrainedAsync(options.ReloadDrainTimeout).ConfigureAwait(false))
@@ -139,6 +141,7 @@ public sealed partial class PluginSupervisor
             }
 
             ReloadLog.ReloadRefused(logger, slot.Id, number, ex.Kind.ToString(), ex.Message, serving);
+            telemetry.Reloaded(slot.Id, TelemetryNames.Of(ex.Kind));
             await AuditLifecycleAsync(slot.Id, number, "reload", AuditDecision.Failed, $"refused, generation {serving} keeps serving: {ex.Kind}: {ex.Message}").ConfigureAwait(false);
             throw new ReloadFailedException(ex, number, serving);
         }
@@ -238,6 +241,7 @@ public sealed partial class PluginSupervisor
         // The restored generation's worker history starts clean: the failures were the new module's.
         slot.Health.Reset();
         ReloadLog.RolledBack(logger, slot.Id, generation.Number, reason, restored.Number);
+        telemetry.RolledBack(slot.Id);
         slot.ProbationCut?.TrySetResult();
         _ = FinishRollbackAsync(slot, generation, restored, reason);
         return true;

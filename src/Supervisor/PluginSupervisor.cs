@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Manifest;
 using SochDb.Isolated.Protocol.Messages;
 using SochDb.Isolated.Supervisor.Audit;
+using SochDb.Isolated.Supervisor.Diagnostics;
 using SochDb.Isolated.Supervisor.Hosting;
 using SochDb.Isolated.Supervisor.Isolation;
 using SochDb.Isolated.Supervisor.Logging;
@@ -44,6 +46,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     private readonly IWorkerIsolation isolation;
     private readonly CancellationTokenSource lifetime = new();
     private readonly WarmWorkerPool pool;
+    private readonly SupervisorMetrics telemetry;
 
     /// <summary>
     /// Limits worker starts in flight. A start is a burst of CPU (runtime start-up, JIT, module deserialization);
@@ -74,9 +77,13 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     /// The database host functions act on, owned by the caller. Default: the embedded SQLite store in
     /// <see cref="PluginSupervisorOptions.DataDirectory"/> (in memory when that is not set), owned by the supervisor.
     /// </param>
+    /// <param name="meterFactory">
+    /// Where the supervisor's <see cref="Meter"/> (<see cref="IsolatedPluginsTelemetry.MeterName"/>) comes from: the
+    /// host's factory under dependency injection; a meter of its own when <see langword="null"/>.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="FileNotFoundException">The worker executable is missing.</exception>
-    public PluginSupervisor(PluginSupervisorOptions? options = null, ILoggerFactory? loggerFactory = null, IHostContext? hostContext = null)
+    public PluginSupervisor(PluginSupervisorOptions? options = null, ILoggerFactory? loggerFactory = null, IHostContext? hostContext = null, IMeterFactory? meterFactory = null)
     {
         this.options = options ?? new PluginSupervisorOptions();
         this.options.Validate();
@@ -111,6 +118,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
 
         // Last: nothing after this can throw and leave its background starts running.
         pool = WarmWorkerPool.Create(this.options, workerPath, compiler.Settings, compiler.SettingsHash, isolation, startSlots, logger);
+        telemetry = new SupervisorMetrics(meterFactory, SnapshotSlots, () => pool.IdleCount);
     }
 
     /// <summary>Loads a plugin from module bytes and a manifest into a new worker.</summary>
@@ -381,11 +389,22 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         await isolation.DisposeAsync().ConfigureAwait(false);
         lifetime.Dispose();
         startSlots.Dispose();
+        telemetry.Dispose();
         compiler.Dispose();
         await auditLog.DisposeAsync().ConfigureAwait(false);
         if (ownsStore && store.IsValueCreated && (await store.Value.ConfigureAwait(false)) is IAsyncDisposable disposable)
         {
             await disposable.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gets the loaded plugins' slots at this moment.</summary>
+    /// <returns>A copy.</returns>
+    private PluginSlot[] SnapshotSlots()
+    {
+        lock (sync)
+        {
+            return [.. slots.Values];
         }
     }
 
@@ -577,7 +596,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     {
         var module = compiler.Compile(pluginId, wasm.Span);
         ModuleCompiler.CheckManifest(pluginId, manifest, module);
-        var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals, CallPluginAsync, WriteThroughHooksAsync);
+        var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals, telemetry, CallPluginAsync, WriteThroughHooksAsync);
         var router = new HostCallRouter(pluginId, number, manifest, services);
         var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, router, cancellationToken).ConfigureAwait(false);
         return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router, InstancesFor(manifest));
@@ -603,9 +622,11 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
 
     private async Task<(WorkerProcess Worker, long MemoryBytes)> StartAndLoadAsync(string pluginId, PluginManifest manifest, CompiledModule module, HostCallRouter router, WorkerLimits limits, CancellationToken cancellationToken)
     {
-        var worker = await pool.TryAdoptAsync(pluginId, router.HandleAsync, limits).ConfigureAwait(false)
+        var adopted = await pool.TryAdoptAsync(pluginId, router.HandleAsync, limits).ConfigureAwait(false);
+        var worker = adopted
             ?? await WorkerProcess.StartAsync(pluginId, workerPath, options, compiler.Settings, compiler.SettingsHash, logger, router.HandleAsync, isolation, limits, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref workersStarted);
+        telemetry.WorkerStarted(pluginId, fromPool: adopted is not null);
         var request = new LoadRequest
         {
             PluginId = pluginId,
@@ -734,6 +755,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         var restart = slot.Health.CountRestart();
         Interlocked.Increment(ref generation.Counters.WorkerRestarts);
         Interlocked.Increment(ref workerRestarts);
+        telemetry.WorkerRestarted(slot.Id);
         SupervisorLog.WorkerRestarting(logger, slot.Id, restart);
         WorkerProcess replacement;
         long memory;
@@ -769,6 +791,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         // them after this watcher ends) include the crash that ended it.
         Interlocked.Increment(ref generation.Counters.WorkerCrashes);
         Interlocked.Increment(ref workerCrashes);
+        telemetry.WorkerCrashed(slot.Id, worker.ExitReason);
         if (worker.ExitReason == WorkerExitReason.OutOfMemory)
         {
             Interlocked.Increment(ref generation.Counters.MemoryViolations);
@@ -794,6 +817,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         var decision = slot.Health.Record(reason, exitCode, options.RestartPolicy);
         if (decision.Action == RestartAction.Quarantine)
         {
+            telemetry.Quarantined(slot.Id);
             SupervisorLog.PluginQuarantined(logger, slot.Id, detail is null ? decision.Reason : $"{decision.Reason}: {detail}");
         }
         else if (decision.Action == RestartAction.Restart)
@@ -946,41 +970,65 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     }
 
     private Task<InvokeResult> InvokeCoreAsync(PluginSlot slot, string function, IReadOnlyList<PluginValue> args, CancellationToken cancellationToken, IReadOnlyList<string>? chain = null, TimeSpan? budgetCap = null, bool statusOrBuffer = false)
-        => RunRoutedAsync(slot, function, (generation, callId, attempt) => InvokeOnAsync(slot, generation, callId, attempt, function, args, chain, budgetCap, statusOrBuffer, cancellationToken), cancellationToken);
+        => RunRoutedAsync(slot, function, batch: false, (generation, callId, attempt) => InvokeOnAsync(slot, generation, callId, attempt, function, args, chain, budgetCap, statusOrBuffer, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Takes a turn at the plugin's gate, routes the call to one generation, and runs it there. If that generation was
     /// on probation and lost its worker, calls go back to the previous generation and the call runs once more there —
     /// only when it made no host call with an effect (a write, a delete, a call to another plugin), so running it again
-    /// cannot do anything twice.
+    /// cannot do anything twice. The call is measured and traced here, as its caller sees it: queueing and any re-run
+    /// included.
     /// </summary>
-    private async Task<T> RunRoutedAsync<T>(PluginSlot slot, string function, Func<PluginGeneration, long, CallAttempt, Task<T>> run, CancellationToken cancellationToken)
+    private async Task<T> RunRoutedAsync<T>(PluginSlot slot, string function, bool batch, Func<PluginGeneration, long, CallAttempt, Task<T>> run, CancellationToken cancellationToken)
     {
-        await EnterGateAsync(slot, cancellationToken).ConfigureAwait(false);
-        var callId = Interlocked.Increment(ref nextCallId);
+        var started = Stopwatch.GetTimestamp();
+        using var activity = SupervisorTracing.StartCall(slot.Id, function, batch);
         try
         {
-            while (true)
+            await EnterGateAsync(slot, cancellationToken).ConfigureAwait(false);
+            var callId = Interlocked.Increment(ref nextCallId);
+            activity?.SetTag(IsolatedPluginsTelemetry.CallIdTag, callId);
+            try
             {
-                var generation = slot.Route();
-                var attempt = new CallAttempt();
-                try
+                while (true)
                 {
-                    return await run(generation, callId, attempt).ConfigureAwait(false);
-                }
-                catch (PluginException ex) when (attempt.Effects == 0 && IsWorkerLoss(ex, attempt.Worker) && TryRollBack(slot, generation, $"{ex.Kind}: {ex.Message}"))
-                {
-                    ReloadLog.CallRetriedAfterRollback(logger, callId, slot.Id, function, generation.Number, slot.Current.Number);
-                }
-                finally
-                {
-                    generation.ExitCall();
+                    var generation = slot.Route();
+                    activity?.SetTag(IsolatedPluginsTelemetry.GenerationTag, generation.Number);
+                    var attempt = new CallAttempt();
+                    try
+                    {
+                        var result = await run(generation, callId, attempt).ConfigureAwait(false);
+                        telemetry.Call(slot.Id, function, batch, TelemetryNames.Ok, started);
+                        SupervisorTracing.End(activity, TelemetryNames.Ok, null);
+                        return result;
+                    }
+                    catch (PluginException ex) when (attempt.Effects == 0 && IsWorkerLoss(ex, attempt.Worker) && TryRollBack(slot, generation, $"{ex.Kind}: {ex.Message}"))
+                    {
+                        ReloadLog.CallRetriedAfterRollback(logger, callId, slot.Id, function, generation.Number, slot.Current.Number);
+                        activity?.AddEvent(new ActivityEvent("sochdb.rolled_back"));
+                    }
+                    finally
+                    {
+                        generation.ExitCall();
+                    }
                 }
             }
+            finally
+            {
+                slot.Gate.Release();
+            }
         }
-        finally
+        catch (Exception ex)
         {
-            slot.Gate.Release();
+            var outcome = ex switch
+            {
+                PluginException plugin => TelemetryNames.Of(plugin.Kind),
+                OperationCanceledException => TelemetryNames.Cancelled,
+                _ => TelemetryNames.Error,
+            };
+            telemetry.Call(slot.Id, function, batch, outcome, started);
+            SupervisorTracing.End(activity, outcome, ex);
+            throw;
         }
     }
 
@@ -1038,6 +1086,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                 Fuel = fuel,
                 TimeoutMs = Math.Max(1, (long)timeout.TotalMilliseconds),
                 StatusOrBuffer = statusOrBuffer,
+                TraceParent = SupervisorTracing.CurrentTraceParent(),
             };
 
             var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, () => worker.InvokeAsync(request, timeout + options.CallGrace)).ConfigureAwait(false);
@@ -1045,6 +1094,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             generation.Budget.Consume(response.FuelConsumed);
             Interlocked.Add(ref counters.FuelConsumed, response.FuelConsumed);
             Interlocked.Add(ref totalFuelConsumed, response.FuelConsumed);
+            telemetry.Fuel(slot.Id, function, response.FuelConsumed);
             Interlocked.Add(ref counters.ExecutionMicroseconds, response.DurationUs);
             counters.ObserveMemory(response.PeakMemoryBytes);
             generation.MemoryBytes = response.MemoryBytes;

@@ -190,6 +190,7 @@ internal sealed class WorkerService : IDisposable
                     Args = request.Rows[i] ?? [],
                     Fuel = fuel,
                     TimeoutMs = Math.Min(request.TimeoutMs, timeLeft),
+                    TraceParent = request.TraceParent,
                 });
                 fuelLeft -= row.FuelConsumed;
                 fuelConsumed += row.FuelConsumed;

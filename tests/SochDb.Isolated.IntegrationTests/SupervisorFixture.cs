@@ -47,13 +47,13 @@ public abstract class SupervisorTestBase : IAsyncLifetime
         return result.Manifest!;
     }
 
-    internal PluginSupervisor CreateSupervisor(Action<PluginSupervisorOptions>? configure = null, SochDb.Isolated.Supervisor.Hosting.IHostContext? hostContext = null)
+    internal PluginSupervisor CreateSupervisor(Action<PluginSupervisorOptions>? configure = null, SochDb.Isolated.Supervisor.Hosting.IHostContext? hostContext = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         var options = new PluginSupervisorOptions { WorkerLogLevel = LogLevel.Debug, CallGrace = TimeSpan.FromSeconds(5) };
         configure?.Invoke(options);
         var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
         factories.Add(factory);
-        var supervisor = new PluginSupervisor(options, factory, hostContext);
+        var supervisor = new PluginSupervisor(options, factory, hostContext, meterFactory);
         supervisors.Add(supervisor);
         return supervisor;
     }

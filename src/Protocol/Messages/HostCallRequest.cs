@@ -56,4 +56,13 @@ public sealed class HostCallRequest
     [DataMember(Name = "workerStatus")]
     [JsonPropertyName("workerStatus")]
     public int WorkerStatus { get; set; }
+
+    /// <summary>
+    /// Gets or sets the <c>traceparent</c> of the call this host call belongs to, echoed from
+    /// <see cref="InvokeRequest.TraceParent"/> (or <see cref="InvokeBatchRequest.TraceParent"/>). Untrusted: the
+    /// supervisor uses it only when it names the call's own trace.
+    /// </summary>
+    [DataMember(Name = "traceParent")]
+    [JsonPropertyName("traceParent")]
+    public string? TraceParent { get; set; }
 }

@@ -52,4 +52,12 @@ public sealed class InvokeBatchRequest
     [DataMember(Name = "batchTimeoutMs")]
     [JsonPropertyName("batchTimeoutMs")]
     public long BatchTimeoutMs { get; set; }
+
+    /// <summary>
+    /// Gets or sets the W3C <c>traceparent</c> of the supervisor's span for this call, or <see langword="null"/> when
+    /// it is not traced. The worker echoes it in the call's host calls.
+    /// </summary>
+    [DataMember(Name = "traceParent")]
+    [JsonPropertyName("traceParent")]
+    public string? TraceParent { get; set; }
 }

@@ -40,4 +40,12 @@ public sealed class InvokeRequest
     [DataMember(Name = "statusOrBuffer")]
     [JsonPropertyName("statusOrBuffer")]
     public bool StatusOrBuffer { get; set; }
+
+    /// <summary>
+    /// Gets or sets the W3C <c>traceparent</c> of the supervisor's span for this call, or <see langword="null"/> when
+    /// it is not traced. The worker echoes it in the call's host calls.
+    /// </summary>
+    [DataMember(Name = "traceParent")]
+    [JsonPropertyName("traceParent")]
+    public string? TraceParent { get; set; }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -23,9 +24,10 @@ public static class IsolatedPluginsServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">
-    /// The configuration section to bind (e.g. <c>builder.Configuration.GetSection("SochDbIsolated")</c>). Default: the
-    /// <c>SochDbIsolated</c> section of the container's <see cref="IConfiguration"/>, if there is one. Keys that match no
-    /// option fail validation.
+    /// The configuration section to bind (e.g. <c>builder.Configuration.GetSection("SochDbIsolated")</c>); given a whole
+    /// configuration (an <see cref="IConfigurationRoot"/> such as <c>builder.Configuration</c>), its
+    /// <c>SochDbIsolated</c> section. Default: the <c>SochDbIsolated</c> section of the container's
+    /// <see cref="IConfiguration"/>, if there is one. Keys that match no option fail validation.
     /// </param>
     /// <param name="configure">
     /// Sets options in code. Runs before the configuration is bound, so code gives the defaults and configuration
@@ -40,7 +42,10 @@ public static class IsolatedPluginsServiceCollectionExtensions
             .Configure<IServiceProvider>((options, provider) =>
             {
                 configure?.Invoke(options);
-                var section = configuration ?? provider.GetService<IConfiguration>()?.GetSection(IsolatedPluginsOptions.SectionName);
+                // A whole configuration holds environment variables, logging and the app's own sections: only ours is bound.
+                var section = configuration is IConfigurationRoot root
+                    ? root.GetSection(IsolatedPluginsOptions.SectionName)
+                    : configuration ?? provider.GetService<IConfiguration>()?.GetSection(IsolatedPluginsOptions.SectionName);
                 if (section is null)
                 {
                     return;
@@ -55,7 +60,8 @@ public static class IsolatedPluginsServiceCollectionExtensions
         services.TryAddSingleton(provider => new PluginSupervisor(
             provider.GetRequiredService<IOptions<IsolatedPluginsOptions>>().Value.Supervisor,
             provider.GetService<ILoggerFactory>(),
-            provider.GetService<IHostContext>()));
+            provider.GetService<IHostContext>(),
+            provider.GetService<IMeterFactory>()));
         services.TryAddSingleton(_ => new IsolatedPluginsReadiness());
         services.TryAddSingleton(provider =>
         {

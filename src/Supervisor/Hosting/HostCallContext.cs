@@ -12,16 +12,21 @@ internal sealed class HostCallContext : IDisposable
     /// <param name="callId">The call id (0 while loading).</param>
     /// <param name="budget">The call's wall-clock budget; host work is cancelled when it runs out.</param>
     /// <param name="chain">The plugins on the call path, outermost first, ending with this call's plugin.</param>
-    public HostCallContext(long callId, TimeSpan budget, IReadOnlyList<string> chain)
+    /// <param name="trace">The span the call runs under, parent of its host calls' spans (default when not traced).</param>
+    public HostCallContext(long callId, TimeSpan budget, IReadOnlyList<string> chain, System.Diagnostics.ActivityContext trace = default)
     {
         CallId = callId;
         Chain = chain;
+        Trace = trace;
         deadline = new CancellationTokenSource(budget);
         Expires = DateTimeOffset.UtcNow + budget;
     }
 
     /// <summary>Gets the plugins on the call path, outermost first: <c>call_plugin</c> refuses to call any of them again.</summary>
     public IReadOnlyList<string> Chain { get; }
+
+    /// <summary>Gets the span the call runs under, as the supervisor recorded it when it sent the call.</summary>
+    public System.Diagnostics.ActivityContext Trace { get; }
 
     /// <summary>Gets when the call's budget runs out.</summary>
     public DateTimeOffset Expires { get; }

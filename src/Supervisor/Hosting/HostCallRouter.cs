@@ -6,6 +6,7 @@ using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Manifest;
 using SochDb.Isolated.Protocol.Messages;
 using SochDb.Isolated.Supervisor.Audit;
+using SochDb.Isolated.Supervisor.Diagnostics;
 using SochDb.Isolated.Supervisor.Logging;
 
 namespace SochDb.Isolated.Supervisor.Hosting;
@@ -67,7 +68,8 @@ internal sealed class HostCallRouter
     /// <param name="chain">The plugins on the call path, outermost first; <see langword="null"/> for a call from the application.</param>
     public HostCallContext BeginCall(long callId, TimeSpan budget, IReadOnlyList<string>? chain = null)
     {
-        var context = new HostCallContext(callId, budget, [.. chain ?? [], pluginId]);
+        // The caller's span (the call's own, when it is traced) is current here: host-call spans hang off it.
+        var context = new HostCallContext(callId, budget, [.. chain ?? [], pluginId], Activity.Current?.Context ?? default);
         inFlight.AddOrUpdate(callId, context, (_, stale) =>
         {
             // Only call 0 (a load's soch_init) is ever reused, and loads of one generation never overlap.
@@ -94,9 +96,15 @@ internal sealed class HostCallRouter
         var started = Stopwatch.GetTimestamp();
         var context = request is null ? null : inFlight.GetValueOrDefault(request.CallId);
         var outcome = Outcome.Denied("no plugin call is in flight with this id");
-        if (request is null)
+        var empty = request is null;
+        request ??= new HostCallRequest { Function = "(empty request)" };
+
+        // The name comes from an untrusted worker: only the ABI's names become tags, so a rogue worker cannot mint
+        // metric series or span names.
+        var functionTag = HostAbi.Functions.ContainsKey(request.Function) ? request.Function : "unknown";
+        using var activity = SupervisorTracing.StartHostCall(pluginId, generation, request.CallId, functionTag, request.TraceParent, context?.Trace ?? default);
+        if (empty)
         {
-            request = new HostCallRequest { Function = "(empty request)" };
             outcome = Outcome.Invalid("empty host call request");
         }
         else if (context is not null && request.CallId == context.CallId)
@@ -119,7 +127,20 @@ internal sealed class HostCallRouter
             Interlocked.Increment(ref totals.CapabilityDenials);
         }
 
-        var duration = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var duration = (long)elapsed.TotalMicroseconds;
+        var decision = TelemetryNames.Of(outcome.Decision);
+        services.Telemetry.HostCall(pluginId, functionTag, decision, outcome.Decision == AuditDecision.Denied, elapsed.TotalSeconds);
+        if (activity is not null)
+        {
+            activity.SetTag(IsolatedPluginsTelemetry.DecisionTag, decision);
+            activity.SetTag("sochdb.host.status", outcome.Status);
+            if (outcome.Decision != AuditDecision.Allowed)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, outcome.Detail);
+            }
+        }
+
         var bytesIn = (request.Data?.Length ?? 0) + ((request.Vector?.Length ?? 0) * sizeof(float));
         if (context is not null && request.CallId == context.CallId)
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Supervisor.Audit;
+using SochDb.Isolated.Supervisor.Diagnostics;
 
 namespace SochDb.Isolated.Supervisor.Hosting;
 
@@ -9,9 +10,10 @@ namespace SochDb.Isolated.Supervisor.Hosting;
 /// <param name="Logger">Where plugin <c>log</c> calls go.</param>
 /// <param name="Metrics">Where plugin <c>emit_metric</c> calls go.</param>
 /// <param name="Totals">Runtime-wide host-call totals.</param>
+/// <param name="Telemetry">The supervisor's metrics.</param>
 /// <param name="CallPlugin">Runs another plugin's <c>bytes -&gt; bytes</c> export for <c>call_plugin</c>.</param>
 /// <param name="Write">Writes or deletes a row through the table hooks (<c>write</c> and <c>delete</c> go through it).</param>
-internal sealed record HostServices(IHostContext Store, AuditLog Audit, ILogger Logger, PluginMetrics Metrics, HostCounters Totals, PluginCaller CallPlugin, RowWriter Write);
+internal sealed record HostServices(IHostContext Store, AuditLog Audit, ILogger Logger, PluginMetrics Metrics, HostCounters Totals, SupervisorMetrics Telemetry, PluginCaller CallPlugin, RowWriter Write);
 
 /// <summary>Writes (or, with <see langword="null"/> data, deletes) a row, running the matching table hooks.</summary>
 /// <param name="table">The table.</param>

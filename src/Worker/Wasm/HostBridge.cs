@@ -25,6 +25,7 @@ internal sealed class HostBridge
     private readonly Func<HostCallRequest, TimeSpan, HostCallResponse> send;
     private readonly ILogger logger;
     private long callId;
+    private string? traceParent;
     private long deadline;
 
     /// <summary>Initializes a new instance of the <see cref="HostBridge"/> class.</summary>
@@ -52,9 +53,11 @@ internal sealed class HostBridge
     /// <summary>Marks the start of a plugin call: host calls until <see cref="End"/> belong to it.</summary>
     /// <param name="id">The supervisor's call id (0 while loading).</param>
     /// <param name="budget">The call's wall-clock budget.</param>
-    public void Begin(long id, TimeSpan budget)
+    /// <param name="trace">The call's W3C <c>traceparent</c>, echoed in its host calls so they join its trace.</param>
+    public void Begin(long id, TimeSpan budget, string? trace = null)
     {
         callId = id;
+        traceParent = trace;
         DeadlinePassed = false;
         deadline = Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * Stopwatch.Frequency);
     }
@@ -63,6 +66,7 @@ internal sealed class HostBridge
     public void End()
     {
         callId = -1;
+        traceParent = null;
         deadline = 0;
     }
 
@@ -121,6 +125,7 @@ internal sealed class HostBridge
     {
         HostCalls++;
         request.CallId = callId;
+        request.TraceParent = traceParent;
         var memory = caller.GetMemory(ProtocolConstants.MemoryExport);
         foreach (var (ptr, len, field) in buffers)
         {

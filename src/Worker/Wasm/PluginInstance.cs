@@ -99,7 +99,7 @@ internal sealed class PluginInstance : IDisposable
     public InvokeResponse Invoke(InvokeRequest request)
     {
         // Host calls made while re-instantiating (soch_init) and while calling belong to this call.
-        bridge.Begin(request.CallId, TimeSpan.FromMilliseconds(request.TimeoutMs));
+        bridge.Begin(request.CallId, TimeSpan.FromMilliseconds(request.TimeoutMs), request.TraceParent);
         try
         {
             return InvokeCore(request);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -6,7 +7,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SochDb.Isolated.Supervisor;
+using SochDb.Isolated.IntegrationTests.Diagnostics;
 using SochDb.Isolated.Supervisor.DependencyInjection;
+using SochDb.Isolated.Supervisor.Diagnostics;
 using SochDb.Isolated.Supervisor.Isolation;
 using SochDb.Isolated.Tests;
 
@@ -73,6 +76,9 @@ public sealed class GenericHostTests : IAsyncLifetime
         var readiness = host.Services.GetRequiredService<IsolatedPluginsReadiness>();
         var health = host.Services.GetRequiredService<HealthCheckService>();
 
+        // The supervisor's meter comes from the host's factory: this listener sees this host's instruments only.
+        using var metrics = new MetricsCollector(host.Services.GetRequiredService<IMeterFactory>());
+
         var before = await health.CheckHealthAsync().DefaultTimeout();
         Assert.Equal(HealthStatus.Unhealthy, before.Status);
         Assert.Contains("starting", before.Entries[IsolatedPluginsHealthChecksBuilderExtensions.DefaultName].Description, StringComparison.Ordinal);
@@ -91,6 +97,12 @@ public sealed class GenericHostTests : IAsyncLifetime
         Assert.Equal(3, (await supervisor.InvokeAsync("alpha", "add", [PluginValue.I32(1), PluginValue.I32(2)]).DefaultTimeout()).Values[0].AsI32());
         Assert.Equal(7, (await supervisor.InvokeAsync("beta", "add", [PluginValue.I32(3), PluginValue.I32(4)]).DefaultTimeout()).Values[0].AsI32());
 
+        Assert.Equal(1, metrics.Sum("sochdb.isolated.calls", IsolatedPluginsTelemetry.PluginIdTag, "alpha", IsolatedPluginsTelemetry.FunctionTag, "add", IsolatedPluginsTelemetry.OutcomeTag, "ok"));
+        Assert.Equal(1, metrics.Sum("sochdb.isolated.calls", IsolatedPluginsTelemetry.PluginIdTag, "beta", IsolatedPluginsTelemetry.FunctionTag, "add", IsolatedPluginsTelemetry.OutcomeTag, "ok"));
+        Assert.Equal(2, metrics.Count("sochdb.isolated.call.duration"));
+        Assert.Equal(2, metrics.Sum("sochdb.isolated.worker.starts"));
+        Assert.Contains(metrics.Observe(), m => m.Instrument == "sochdb.isolated.plugins" && Equals(m.Tags["sochdb.plugin.state"], "running") && m.Value == 2);
+
         var expected = supervisor.GetRuntimeStats().IsolationMode == IsolationMode.Watchdog ? HealthStatus.Degraded : HealthStatus.Healthy;
         var serving = await health.CheckHealthAsync().DefaultTimeout();
         Assert.Equal(expected, serving.Status);
@@ -108,6 +120,9 @@ public sealed class GenericHostTests : IAsyncLifetime
         Assert.Equal(HealthStatus.Unhealthy, quarantined.Status);
         Assert.Contains("alpha", entry.Description, StringComparison.Ordinal);
         Assert.Equal("alpha", entry.Data["quarantined"]);
+        Assert.Equal(1, metrics.Sum("sochdb.isolated.quarantines", IsolatedPluginsTelemetry.PluginIdTag, "alpha"));
+        Assert.Equal(1, metrics.Sum("sochdb.isolated.worker.crashes", IsolatedPluginsTelemetry.PluginIdTag, "alpha"));
+        Assert.Contains(metrics.Observe(), m => m.Instrument == "sochdb.isolated.plugins" && Equals(m.Tags["sochdb.plugin.state"], "quarantined") && m.Value == 1);
 
         Assert.True(supervisor.ResetQuarantine("alpha"));
         Assert.Equal(5, (await supervisor.InvokeAsync("alpha", "add", [PluginValue.I32(2), PluginValue.I32(3)]).DefaultTimeout()).Values[0].AsI32());

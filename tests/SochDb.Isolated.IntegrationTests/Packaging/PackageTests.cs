@@ -77,6 +77,10 @@ public sealed class PackageTests
             Assert.Contains("stats: pii-mask calls=40 ok=40 failed=0", run, StringComparison.Ordinal);
             Assert.Contains("sample: done", run, StringComparison.Ordinal);
 
+            // OpenTelemetry's console exporter prints the supervisor's meter when the host stops.
+            Assert.Contains("Metric Name: sochdb.isolated.calls", run, StringComparison.Ordinal);
+            Assert.Contains("sochdb.call.outcome: ok sochdb.function: mask_email sochdb.plugin.id: pii-mask", run, StringComparison.Ordinal);
+
             // The CLI as a .NET tool, from the same feed, running a plugin in the worker it carries.
             var tools = Path.Combine(root.FullName, "tools");
             await RunDotnetAsync(work, packages, "tool", "install", "--tool-path", tools, "--configfile", config, "sochdb-isolated", "--version", version);
