@@ -516,10 +516,16 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         FlushToDisk = source.FlushToDisk,
     };
 
+    /// <summary>Gets a value indicating whether <paramref name="id"/> is a valid plugin id: 1 to 128 ASCII letters, digits, <c>-</c>, <c>_</c> or <c>.</c>.</summary>
+    /// <param name="id">The id.</param>
+    /// <returns>Whether it is valid.</returns>
+    internal static bool IsValidId(string? id) =>
+        id is { Length: > 0 and <= 128 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
     private static void ValidateId(string pluginId)
     {
         ArgumentNullException.ThrowIfNull(pluginId);
-        if (pluginId.Length is 0 or > 128 || !pluginId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (!IsValidId(pluginId))
         {
             throw new ArgumentException($"Invalid plugin id '{pluginId}': use 1 to 128 ASCII letters, digits, '-', '_' or '.'.", nameof(pluginId));
         }

@@ -18,8 +18,7 @@ internal static class PluginCatalog
     /// <summary>Checks a plugin id with the supervisor's rule.</summary>
     /// <param name="id">The id.</param>
     /// <returns><see langword="true"/> for 1 to 128 ASCII letters, digits, <c>-</c>, <c>_</c> or <c>.</c>.</returns>
-    public static bool IsValidId(string? id) =>
-        id is { Length: > 0 and <= 128 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+    public static bool IsValidId(string? id) => PluginSupervisor.IsValidId(id);
 
     /// <summary>Resolves the declarations.</summary>
     /// <param name="options">The options.</param>
