@@ -31,6 +31,15 @@ internal sealed record BenchmarkProfile(
     TimeSpan ReloadSteady,
     int Reloads)
 {
+    /// <summary>Gets the untimed messages before each physical pipe reference's timed ones (see <see cref="PipeReferences"/>).</summary>
+    public int ReferenceWarmup { get; init; }
+
+    /// <summary>Gets the timed round trips of each physical pipe reference with one message in flight.</summary>
+    public int ReferenceRoundTrips { get; init; }
+
+    /// <summary>Gets the timed messages of each pipelined physical pipe reference.</summary>
+    public int ReferencePipelinedMessages { get; init; }
+
     public static BenchmarkProfile Full { get; } = new(
         "full",
         Warmup: 2_000,
@@ -45,7 +54,12 @@ internal sealed record BenchmarkProfile(
         ThroughputRounds: 5,
         ReloadCallers: 4,
         ReloadSteady: TimeSpan.FromSeconds(10),
-        Reloads: 10);
+        Reloads: 10)
+    {
+        ReferenceWarmup = 50_000,
+        ReferenceRoundTrips = 200_000,
+        ReferencePipelinedMessages = 2_000_000,
+    };
 
     public static BenchmarkProfile Quick { get; } = new(
         "quick",
@@ -61,7 +75,12 @@ internal sealed record BenchmarkProfile(
         ThroughputRounds: 2,
         ReloadCallers: 4,
         ReloadSteady: TimeSpan.FromSeconds(2),
-        Reloads: 3);
+        Reloads: 3)
+    {
+        ReferenceWarmup = 20_000,
+        ReferenceRoundTrips = 50_000,
+        ReferencePipelinedMessages = 500_000,
+    };
 }
 
 /// <summary>The parsed command line.</summary>
