@@ -56,9 +56,9 @@ internal sealed record BenchmarkProfile(
         ReloadSteady: TimeSpan.FromSeconds(10),
         Reloads: 10)
     {
-        ReferenceWarmup = 50_000,
-        ReferenceRoundTrips = 200_000,
-        ReferencePipelinedMessages = 2_000_000,
+        ReferenceWarmup = 20_000,
+        ReferenceRoundTrips = 100_000,
+        ReferencePipelinedMessages = 1_000_000,
     };
 
     public static BenchmarkProfile Quick { get; } = new(
@@ -77,9 +77,9 @@ internal sealed record BenchmarkProfile(
         ReloadSteady: TimeSpan.FromSeconds(2),
         Reloads: 3)
     {
-        ReferenceWarmup = 20_000,
-        ReferenceRoundTrips = 50_000,
-        ReferencePipelinedMessages = 500_000,
+        ReferenceWarmup = 10_000,
+        ReferenceRoundTrips = 20_000,
+        ReferencePipelinedMessages = 200_000,
     };
 }
 

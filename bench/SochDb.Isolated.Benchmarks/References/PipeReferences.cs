@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace SochDb.Isolated.Benchmarks;
 
 /// <summary>
@@ -11,6 +13,9 @@ internal static class PipeReferences
     /// <summary>Messages kept outstanding in the pipelined rows.</summary>
     public const int Pipelined = 64;
 
+    /// <summary>The hidden first argument of the bench executable that runs these references alone.</summary>
+    public const string OnlyArgument = "--pipe-references";
+
     /// <summary>Runs every reference, .NET first.</summary>
     /// <param name="profile">The message counts: <see cref="BenchmarkProfile.ReferenceWarmup"/>,
     /// <see cref="BenchmarkProfile.ReferenceRoundTrips"/> and <see cref="BenchmarkProfile.ReferencePipelinedMessages"/>.</param>
@@ -22,5 +27,26 @@ internal static class PipeReferences
         var dotnet = await DotnetPipeReference.RunAsync(profile, Pipelined, progress);
         var native = await NativePipeReference.RunAsync(profile, Pipelined, progress);
         return [.. dotnet, .. native];
+    }
+
+    /// <summary>
+    /// Runs the references alone and prints their table: <c>SochDb.Isolated.Benchmarks --pipe-references [--quick]</c>.
+    /// </summary>
+    /// <param name="args">The benchmark's usual arguments; only the profile is used.</param>
+    /// <returns>The exit code: 0, or 2 on bad arguments.</returns>
+    public static async Task<int> RunOnlyAsync(string[] args)
+    {
+        if (!BenchmarkOptions.TryParse(args, out var options, out var error))
+        {
+            await Console.Error.WriteLineAsync(error);
+            return 2;
+        }
+
+        var rows = await RunAsync(options!.Profile, message =>
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{DateTime.UtcNow:HH:mm:ss}] {message}")));
+        var text = new System.Text.StringBuilder();
+        ReferenceRow.AppendMarkdown(text, rows);
+        Console.Out.Write(text.ToString());
+        return 0;
     }
 }

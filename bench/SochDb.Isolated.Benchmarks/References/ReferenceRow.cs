@@ -67,5 +67,8 @@ internal sealed record ReferenceRow(
                 ? string.Create(c, $"| {row.Name} | {row.InFlight} | – | – | – | – | {reason} |")
                 : string.Create(c, $"| {row.Name} | {row.InFlight} | {row.Iterations:N0} | {row.P50Us:F2} | {row.P99Us:F2} | {row.MeanUs:F2} | {row.MessagesPerSecond:N0} |"));
         }
+
+        text.AppendLine();
+        text.AppendLine("R1: the bench process and its own executable as echo child, `ReadAsync`/`WriteAsync` on the worker's channel (`NamedPipeServerStream`/`NamedPipeClientStream`, a Unix domain socket on Linux). R0 and blocking: one C program (`pipe_echo.c`, `gcc -O2`), forked, over two `pipe()`s. messages/s = messages round-tripped per wall-clock second; percentiles are nearest-rank.");
     }
 }
