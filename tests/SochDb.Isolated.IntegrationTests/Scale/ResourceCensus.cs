@@ -39,6 +39,42 @@ internal sealed record ResourceCensus(int Children, int FileDescriptors, int Wor
         return count;
     }
 
+    /// <summary>Counts this process's open descriptors by kind (<c>socket</c>, <c>pipe</c>, <c>anon_inode:[eventfd]</c>, or the file's path), to name what leaked.</summary>
+    /// <returns>Kind → count.</returns>
+    public static Dictionary<string, int> DescriptorKinds()
+    {
+        var kinds = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (!OperatingSystem.IsLinux())
+        {
+            return kinds;
+        }
+
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            string kind;
+            try
+            {
+                var target = new FileInfo(entry).LinkTarget ?? "?";
+                kind = target.StartsWith("socket:", StringComparison.Ordinal) ? "socket" : target.StartsWith("pipe:", StringComparison.Ordinal) ? "pipe" : target;
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+        }
+
+        return kinds;
+    }
+
+    /// <summary>Describes what grew between two <see cref="DescriptorKinds"/> readings.</summary>
+    /// <param name="before">The earlier reading.</param>
+    /// <param name="after">The later reading.</param>
+    /// <returns>One "kind: before → after" per kind that grew.</returns>
+    public static string DescribeGrowth(Dictionary<string, int> before, Dictionary<string, int> after)
+        => string.Join("; ", after.Where(a => a.Value > before.GetValueOrDefault(a.Key)).Select(a => $"{a.Key}: {before.GetValueOrDefault(a.Key)} -> {a.Value}"));
+
     private static int CountFileDescriptors()
         => OperatingSystem.IsLinux() ? Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() : 0;
 
