@@ -40,6 +40,9 @@ internal sealed record BenchmarkProfile(
     /// <summary>Gets the timed messages of each pipelined physical pipe reference.</summary>
     public int ReferencePipelinedMessages { get; init; }
 
+    /// <summary>Gets how long idle workers' CPU is watched (see <see cref="Footprint"/>).</summary>
+    public TimeSpan FootprintIdle { get; init; } = TimeSpan.FromSeconds(2);
+
     public static BenchmarkProfile Full { get; } = new(
         "full",
         Warmup: 2_000,
@@ -59,6 +62,7 @@ internal sealed record BenchmarkProfile(
         ReferenceWarmup = 20_000,
         ReferenceRoundTrips = 100_000,
         ReferencePipelinedMessages = 1_000_000,
+        FootprintIdle = TimeSpan.FromSeconds(5),
     };
 
     public static BenchmarkProfile Quick { get; } = new(

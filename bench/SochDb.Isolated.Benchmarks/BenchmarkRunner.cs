@@ -29,6 +29,7 @@ internal static class BenchmarkRunner
 
         Progress("starting one supervisor (and worker) per wire format");
         var messagePack = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.MessagePackLengthPrefixed);
+        await HostCallScenarios.LoadAsync(messagePack);
         var jsonLength = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.JsonLengthPrefixed);
         var jsonHeaders = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.JsonHeaders);
         List<TimedScenario> scenarios =
@@ -42,6 +43,10 @@ internal static class BenchmarkRunner
 
             // A batch is worth a thousand calls, so it gets a twentieth of the calls' samples.
             Scenarios.SupervisorAddBatch(messagePack, WireFormat.MessagePackLengthPrefixed, Math.Max(1, profile.CallIterations / 20)),
+
+            // A hundred host calls per invoke: a tenth of the calls' samples.
+            HostCallScenarios.InProcess(owner, Math.Max(1, profile.CallIterations / 10)),
+            HostCallScenarios.Supervised(messagePack, Math.Max(1, profile.CallIterations / 10)),
         ];
 
         foreach (var scenario in scenarios)
@@ -69,8 +74,11 @@ internal static class BenchmarkRunner
             : [];
         var lifecycle = await Lifecycle.RunAsync(wasm, manifest, profile.LifecycleSamples, Progress);
         var throughput = await Throughput.RunAsync(wasm, profile, Progress);
+        var pipelined = await Pipelined.RunAsync(wasm, profile, Progress);
+        var footprint = await Footprint.RunAsync(wasm, manifest, profile.FootprintIdle, Progress);
         var reload = await Reload.RunAsync(wasm, manifest, profile, Progress);
-        var report = BenchmarkReport.Create(profile, started, EngineFactory.WasmtimeVersion, results, kills, lifecycle, throughput, reload) with { References = references };
+        var report = BenchmarkReport.Create(profile, started, EngineFactory.WasmtimeVersion, results, kills, lifecycle, throughput, reload) with { References = references, Pipelined = pipelined, Footprint = footprint };
+        report = report with { Targets = TargetRow.From(report) };
         Console.Out.Write(report.ToMarkdown());
         if (options.JsonPath is { } path)
         {
@@ -120,6 +128,15 @@ internal sealed record BenchmarkReport(
 {
     /// <summary>Gets the physical pipe references (issue #8): 64-byte round trips between two processes, nothing else on the wire.</summary>
     public IReadOnlyList<ReferenceRow> References { get; init; } = [];
+
+    /// <summary>Gets pipelined throughput: 1, 16 or 64 calls in flight over one and four plugins.</summary>
+    public IReadOnlyList<ThroughputRow> Pipelined { get; init; } = [];
+
+    /// <summary>Gets worker and supervisor memory and idle CPU.</summary>
+    public IReadOnlyList<FootprintRow> Footprint { get; init; } = [];
+
+    /// <summary>Gets the issue's targets checked against this run.</summary>
+    public IReadOnlyList<TargetRow> Targets { get; init; } = [];
 
     public static BenchmarkReport Create(
         BenchmarkProfile profile,
@@ -198,6 +215,9 @@ internal sealed record BenchmarkReport(
         AppendThroughput(text);
         AppendReload(text);
         ReferenceRow.AppendMarkdown(text, References);
+        AppendPipelined(text);
+        AppendFootprint(text);
+        TargetRow.AppendMarkdown(text, Targets);
         return text.ToString();
     }
 
@@ -256,6 +276,45 @@ internal sealed record BenchmarkReport(
         foreach (var row in Throughput)
         {
             text.AppendLine(c, $"| {row.Name} | `{row.Call}` | {row.Plugins} | {row.Calls:N0} | {row.CallsPerSecond:N0} | {row.P50Us:F1} | {row.P99Us:F1} | {Ratio(row.RatioVsOneInstance)} |");
+        }
+    }
+
+    private void AppendPipelined(System.Text.StringBuilder text)
+    {
+        if (Pipelined.Count == 0)
+        {
+            return;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine();
+        text.AppendLine("Pipelined `add`: each of N callers issues its next call as soon as the last answers (N calls in flight), over one plugin or spread over four; every plugin has 4 instances.");
+        text.AppendLine();
+        text.AppendLine("| Configuration | timed calls | calls/s | p50 µs | p99 µs | calls/s ÷ (1 plugin, 1 in flight) |");
+        text.AppendLine("|---|--:|--:|--:|--:|--:|");
+        foreach (var row in Pipelined)
+        {
+            text.AppendLine(c, $"| {row.Name} | {row.Calls:N0} | {row.CallsPerSecond:N0} | {row.P50Us:F1} | {row.P99Us:F1} | {Ratio(row.RatioVsOneInstance)} |");
+        }
+    }
+
+    private void AppendFootprint(System.Text.StringBuilder text)
+    {
+        if (Footprint.Count == 0)
+        {
+            return;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine();
+        text.AppendLine("Footprint (from /proc):");
+        text.AppendLine();
+        text.AppendLine("| Figure | median | max | unit |");
+        text.AppendLine("|---|--:|--:|---|");
+        foreach (var row in Footprint)
+        {
+            var max = row.Max is { } value ? value.ToString("F2", c) : "–";
+            text.AppendLine(c, $"| {row.Name} | {row.Median:F2} | {max} | {row.Unit} |");
         }
     }
 

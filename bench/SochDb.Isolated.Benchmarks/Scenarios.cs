@@ -164,7 +164,7 @@ internal sealed class Scenarios : IAsyncDisposable
         }
     }
 
-    private T Own<T>(T disposable)
+    internal T Own<T>(T disposable)
         where T : IDisposable
     {
         disposables.Add(disposable);

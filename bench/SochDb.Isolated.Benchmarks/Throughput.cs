@@ -81,7 +81,7 @@ internal static class Throughput
         return rows;
     }
 
-    private static PluginManifest Manifest(string name, int maxInstances)
+    internal static PluginManifest Manifest(string name, int maxInstances)
     {
         var text = string.Create(CultureInfo.InvariantCulture, $"""
             [plugin]
@@ -104,7 +104,7 @@ internal static class Throughput
     /// Starts <paramref name="callers"/> callers, caller i on plugin i mod the plugins, each calling back to back until
     /// <paramref name="duration"/> has passed since the start; the window ends when the last call returns.
     /// </summary>
-    private static async Task<Window> RunWindowAsync(PluginSupervisor supervisor, ThroughputConfig config, ThroughputExport export, int callers, TimeSpan duration)
+    internal static async Task<Window> RunWindowAsync(PluginSupervisor supervisor, ThroughputConfig config, ThroughputExport export, int callers, TimeSpan duration)
     {
         var started = Stopwatch.GetTimestamp();
         var deadline = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);

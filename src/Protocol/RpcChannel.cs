@@ -45,13 +45,20 @@ public static class RpcChannel
     /// generates a formatter per type at first use) happens at start-up rather than inside the first call's deadline.
     /// Idempotent and cheap after the first time.
     /// </summary>
-    public static void Prewarm()
+    /// <param name="format">The format in use: only its serializer is warmed (and loaded).</param>
+    public static void Prewarm(WireFormat format)
     {
         foreach (var message in SampleMessages())
         {
             var type = message.GetType();
-            MessagePackSerializer.Deserialize(type, MessagePackSerializer.Serialize(type, message, MessagePackOptions), MessagePackOptions);
-            System.Text.Json.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(message, type), type);
+            if (format == WireFormat.MessagePackLengthPrefixed)
+            {
+                MessagePackSerializer.Deserialize(type, MessagePackSerializer.Serialize(type, message, MessagePackOptions), MessagePackOptions);
+            }
+            else
+            {
+                System.Text.Json.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(message, type), type);
+            }
         }
     }
 

@@ -58,6 +58,9 @@ if (bootstrap.Hardening is { } applied)
     WorkerHardeningLog.HardeningApplied(logger, applied.MaxOpenFiles, applied.DisableCoreDumps, applied.UserId);
 }
 
+// Pay the serializer's first-use cost now (it generates a formatter per message type), not inside the first call's
+// deadline; only the format in use, so the other one is never loaded.
+RpcChannel.Prewarm(bootstrap.Wire);
 using var service = new WorkerService(bootstrap.Secret, logger);
 using var rpc = RpcChannel.Create(pipe, bootstrap.Wire);
 service.AttachChannel(rpc);

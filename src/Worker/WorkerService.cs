@@ -71,8 +71,6 @@ internal sealed class WorkerService : IDisposable
 
             if (request.ProtocolVersion == ProtocolConstants.Version)
             {
-                // Pay the serializers' first-use cost now, not inside the first call's deadline.
-                RpcChannel.Prewarm();
                 engine = EngineFactory.Create(request.Engine);
                 ticker = new EpochTicker(engine, request.Engine.EpochTickMs);
                 WorkerLog.HandshakeCompleted(logger, request.SupervisorPid, request.ProtocolVersion, EngineFactory.WasmtimeVersion);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.Serialization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
 
@@ -39,12 +38,25 @@ public sealed class EngineSettings
     /// Computes a stable hash of these settings. Both ends compute it; a mismatch in the handshake means the worker
     /// would build a different engine and could not run the supervisor's precompiled modules.
     /// </summary>
-    /// <returns>A lower-case hex SHA-256 of a canonical rendering of every setting.</returns>
+    /// <returns>A lower-case hex FNV-1a (64-bit) fingerprint of a canonical rendering of every setting.</returns>
+    /// <remarks>
+    /// A fingerprint, not a cryptographic hash: the settings are neither secret nor chosen by an adversary (both ends
+    /// are this code), and a cryptographic hash would load OpenSSL into every worker — about 3.5 MiB of resident
+    /// memory and part of each cold start — for a comparison of a few dozen characters.
+    /// </remarks>
     public string ComputeHash()
     {
         var canonical = string.Create(
             CultureInfo.InvariantCulture,
             $"v{ProtocolConstants.Version};fuel=1;epoch=1;stack={MaxWasmStackBytes};tick={EpochTickMs};simd={Simd};bulk={BulkMemory};multi={MultiValue}");
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+        const ulong OffsetBasis = 14695981039346656037;
+        const ulong Prime = 1099511628211;
+        var hash = OffsetBasis;
+        foreach (var b in Encoding.UTF8.GetBytes(canonical))
+        {
+            hash = (hash ^ b) * Prime;
+        }
+
+        return hash.ToString("x16", CultureInfo.InvariantCulture);
     }
 }

@@ -27,7 +27,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private const int MaxLoggedLinesPerSecond = 200;
 
     /// <summary>Warms this process's serializers once, off every call's deadline.</summary>
-    private static readonly Lazy<Task> Prewarmed = new(() => Task.Run(RpcChannel.Prewarm));
+    private static readonly Lazy<Task> Prewarmed = new(() => Task.Run(() =>
+    {
+        // Supervisors of one process may speak different formats; warm both serializers.
+        RpcChannel.Prewarm(WireFormat.MessagePackLengthPrefixed);
+        RpcChannel.Prewarm(WireFormat.JsonLengthPrefixed);
+    }));
 
     private readonly Process process;
     private readonly NamedPipeServerStream pipe;
