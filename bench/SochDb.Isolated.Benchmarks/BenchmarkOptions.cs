@@ -92,7 +92,10 @@ internal sealed record BenchmarkProfile(
 /// <param name="JsonPath">Where to write the figures as JSON, if anywhere.</param>
 internal sealed record BenchmarkOptions(BenchmarkProfile Profile, string? JsonPath)
 {
-    public const string Usage = "usage: SochDb.Isolated.Benchmarks [--quick] [--json <out.json>]";
+    /// <summary>Gets the regression guard's baseline file, if the run is a guard run (see <see cref="RegressionGuard"/>).</summary>
+    public string? GuardBaseline { get; init; }
+
+    public const string Usage = "usage: SochDb.Isolated.Benchmarks [--quick] [--json <out.json>] [--guard <baseline.json>]";
 
     /// <summary>Parses the command line.</summary>
     /// <param name="args">The arguments.</param>
@@ -103,6 +106,7 @@ internal sealed record BenchmarkOptions(BenchmarkProfile Profile, string? JsonPa
     {
         var profile = BenchmarkProfile.Full;
         string? json = null;
+        string? guard = null;
         options = null;
         error = null;
         for (var i = 0; i < args.Count; i++)
@@ -121,13 +125,22 @@ internal sealed record BenchmarkOptions(BenchmarkProfile Profile, string? JsonPa
 
                     json = args[++i];
                     break;
+                case "--guard":
+                    if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                    {
+                        error = "--guard needs the baseline file";
+                        return false;
+                    }
+
+                    guard = args[++i];
+                    break;
                 default:
                     error = $"unknown argument '{args[i]}'";
                     return false;
             }
         }
 
-        options = new BenchmarkOptions(profile, json);
+        options = new BenchmarkOptions(profile, json) { GuardBaseline = guard };
         return true;
     }
 }

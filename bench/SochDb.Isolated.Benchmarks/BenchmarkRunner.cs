@@ -86,6 +86,12 @@ internal static class BenchmarkRunner
             Progress($"wrote {Path.GetFullPath(path)}");
         }
 
+        if (options.GuardBaseline is { } baseline && !RegressionGuard.Check(report.Targets, baseline, Console.Out))
+        {
+            await Console.Error.WriteLineAsync("FAILED: the regression guard found a gross regression (see above)");
+            return 1;
+        }
+
         // Printed first, so the table shows what failed; a reload must not lose a call.
         if (reload.FirstOrDefault(r => r.FailedCalls > 0) is { } failed)
         {

@@ -3,7 +3,7 @@ using SochDb.Isolated.Benchmarks;
 
 namespace SochDb.Isolated.Cli.Commands;
 
-/// <summary><c>bench [--full] [--json &lt;file&gt;]</c>: the benchmark suite's quick profile (or the full one) and its table.</summary>
+/// <summary><c>bench [--full] [--json &lt;file&gt;] [--guard &lt;baseline&gt;]</c>: the benchmark suite's quick profile (or the full one), its table, and optionally the CI regression guard.</summary>
 internal static class BenchCommand
 {
     /// <summary>Creates the command.</summary>
@@ -12,7 +12,8 @@ internal static class BenchCommand
     {
         var full = new Option<bool>("--full") { Description = "Run the full profile (minutes) instead of the quick one" };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file" };
-        var command = new Command("bench", "Measure calls in-process and through the supervisor, side by side, and print the table") { full, json };
+        var guard = new Option<FileInfo?>("--guard") { Description = "Fail (exit 1) on a gross regression of a target's ratio against this baseline (CI: bench/guard-baseline.json)" };
+        var command = new Command("bench", "Measure calls in-process and through the supervisor, side by side, and print the table") { full, json, guard };
         command.SetAction(async (parse, _) =>
         {
 #if DEBUG
@@ -28,6 +29,12 @@ internal static class BenchCommand
             {
                 args.Add("--json");
                 args.Add(file.FullName);
+            }
+
+            if (parse.GetValue(guard) is { } baseline)
+            {
+                args.Add("--guard");
+                args.Add(baseline.FullName);
             }
 
             return await BenchmarkRunner.RunAsync([.. args]).ConfigureAwait(false);
