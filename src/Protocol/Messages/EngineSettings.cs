@@ -10,27 +10,27 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class EngineSettings
 {
     /// <summary>Gets or sets the guest stack limit in bytes (deep recursion traps with a stack overflow).</summary>
-    [DataMember(Name = "maxWasmStackBytes")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("maxWasmStackBytes")]
     public int MaxWasmStackBytes { get; set; } = 512 * 1024;
 
     /// <summary>Gets or sets the epoch tick in milliseconds: the resolution of call deadlines.</summary>
-    [DataMember(Name = "epochTickMs")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("epochTickMs")]
     public int EpochTickMs { get; set; } = 1;
 
     /// <summary>Gets or sets a value indicating whether SIMD is enabled.</summary>
-    [DataMember(Name = "simd")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("simd")]
     public bool Simd { get; set; } = true;
 
     /// <summary>Gets or sets a value indicating whether bulk-memory operations are enabled.</summary>
-    [DataMember(Name = "bulkMemory")]
+    [DataMember(Order = 3)]
     [JsonPropertyName("bulkMemory")]
     public bool BulkMemory { get; set; } = true;
 
     /// <summary>Gets or sets a value indicating whether multi-value results are enabled.</summary>
-    [DataMember(Name = "multiValue")]
+    [DataMember(Order = 4)]
     [JsonPropertyName("multiValue")]
     public bool MultiValue { get; set; } = true;
 

@@ -8,17 +8,17 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class FunctionSignatureDto
 {
     /// <summary>Gets or sets the export name.</summary>
-    [DataMember(Name = "function")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("function")]
     public string Function { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the parameter types.</summary>
-    [DataMember(Name = "params")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("params")]
     public PluginValueType[] Params { get; set; } = [];
 
     /// <summary>Gets or sets the result types.</summary>
-    [DataMember(Name = "returns")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("returns")]
     public PluginValueType[] Returns { get; set; } = [];
 }

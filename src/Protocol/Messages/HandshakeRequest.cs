@@ -8,17 +8,17 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class HandshakeRequest
 {
     /// <summary>Gets or sets the supervisor's <see cref="ProtocolConstants.Version"/>.</summary>
-    [DataMember(Name = "protocolVersion")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("protocolVersion")]
     public int ProtocolVersion { get; set; }
 
     /// <summary>Gets or sets the engine settings the worker must build its Wasmtime engine with.</summary>
-    [DataMember(Name = "engine")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("engine")]
     public EngineSettings Engine { get; set; } = new();
 
     /// <summary>Gets or sets the supervisor's process id, for the worker's logs.</summary>
-    [DataMember(Name = "supervisorPid")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("supervisorPid")]
     public int SupervisorPid { get; set; }
 }

@@ -8,27 +8,27 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class HandshakeResponse
 {
     /// <summary>Gets or sets the worker's <see cref="ProtocolConstants.Version"/>.</summary>
-    [DataMember(Name = "protocolVersion")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("protocolVersion")]
     public int ProtocolVersion { get; set; }
 
     /// <summary>Gets or sets the version of the Wasmtime library the worker loaded.</summary>
-    [DataMember(Name = "wasmtimeVersion")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("wasmtimeVersion")]
     public string WasmtimeVersion { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the <see cref="EngineSettings.ComputeHash"/> of the engine the worker built.</summary>
-    [DataMember(Name = "engineSettingsHash")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("engineSettingsHash")]
     public string EngineSettingsHash { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the per-worker secret the supervisor passed privately at start; proves the peer is the spawned worker.</summary>
-    [DataMember(Name = "secret")]
+    [DataMember(Order = 3)]
     [JsonPropertyName("secret")]
     public string Secret { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the worker's process id.</summary>
-    [DataMember(Name = "workerPid")]
+    [DataMember(Order = 4)]
     [JsonPropertyName("workerPid")]
     public int WorkerPid { get; set; }
 
@@ -37,7 +37,7 @@ public sealed class HandshakeResponse
     /// than assumed (<see langword="null"/> from a worker that predates the report). Optional and additive: the
     /// report carries its own <see cref="WorkerHardeningReport.Version"/>.
     /// </summary>
-    [DataMember(Name = "hardening")]
+    [DataMember(Order = 5)]
     [JsonPropertyName("hardening")]
     public WorkerHardeningReport? Hardening { get; set; }
 }

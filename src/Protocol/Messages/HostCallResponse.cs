@@ -8,12 +8,12 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class HostCallResponse
 {
     /// <summary>Gets or sets the <see cref="HostStatus"/> code.</summary>
-    [DataMember(Name = "status")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("status")]
     public int Status { get; set; }
 
     /// <summary>Gets or sets the bytes to hand to the guest (row, scan list, hits, config value, callee output).</summary>
-    [DataMember(Name = "data")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("data")]
     public byte[]? Data { get; set; }
 }

@@ -11,22 +11,22 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class InvokeBatchRequest
 {
     /// <summary>Gets or sets the supervisor's id for the batch; every row's host calls carry it.</summary>
-    [DataMember(Name = "callId")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("callId")]
     public long CallId { get; set; }
 
     /// <summary>Gets or sets the export to call.</summary>
-    [DataMember(Name = "function")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("function")]
     public string Function { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the argument rows, one call each.</summary>
-    [DataMember(Name = "rows")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("rows")]
     public WireValue[][] Rows { get; set; } = [];
 
     /// <summary>Gets or sets the fuel each row may consume (the per-call limit).</summary>
-    [DataMember(Name = "fuel")]
+    [DataMember(Order = 3)]
     [JsonPropertyName("fuel")]
     public long Fuel { get; set; }
 
@@ -35,12 +35,12 @@ public sealed class InvokeBatchRequest
     /// smaller of <see cref="Fuel"/> and what is left of this; a row that finds it spent fails with
     /// <see cref="ErrorKind.FuelExhausted"/> without running.
     /// </summary>
-    [DataMember(Name = "fuelBudget")]
+    [DataMember(Order = 4)]
     [JsonPropertyName("fuelBudget")]
     public long FuelBudget { get; set; }
 
     /// <summary>Gets or sets each row's wall-clock budget in milliseconds (the per-call timeout).</summary>
-    [DataMember(Name = "timeoutMs")]
+    [DataMember(Order = 5)]
     [JsonPropertyName("timeoutMs")]
     public long TimeoutMs { get; set; }
 
@@ -49,7 +49,7 @@ public sealed class InvokeBatchRequest
     /// <see cref="TimeoutMs"/> and what is left of this; rows that find it spent fail with
     /// <see cref="ErrorKind.Timeout"/> without running, so the worker answers before the supervisor's deadline.
     /// </summary>
-    [DataMember(Name = "batchTimeoutMs")]
+    [DataMember(Order = 6)]
     [JsonPropertyName("batchTimeoutMs")]
     public long BatchTimeoutMs { get; set; }
 
@@ -57,7 +57,7 @@ public sealed class InvokeBatchRequest
     /// Gets or sets the W3C <c>traceparent</c> of the supervisor's span for this call, or <see langword="null"/> when
     /// it is not traced. The worker echoes it in the call's host calls.
     /// </summary>
-    [DataMember(Name = "traceParent")]
+    [DataMember(Order = 7)]
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; set; }
 }

@@ -8,22 +8,22 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class InvokeBatchResponse
 {
     /// <summary>Gets or sets each row's results or error and what it consumed.</summary>
-    [DataMember(Name = "rows")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("rows")]
     public InvokeResponse[] Rows { get; set; } = [];
 
     /// <summary>Gets or sets the fuel all rows consumed together.</summary>
-    [DataMember(Name = "fuelConsumed")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("fuelConsumed")]
     public long FuelConsumed { get; set; }
 
     /// <summary>Gets or sets the instance's linear memory after the last row, in bytes.</summary>
-    [DataMember(Name = "memoryBytes")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("memoryBytes")]
     public long MemoryBytes { get; set; }
 
     /// <summary>Gets or sets the largest linear memory the worker has seen for this plugin, in bytes.</summary>
-    [DataMember(Name = "peakMemoryBytes")]
+    [DataMember(Order = 3)]
     [JsonPropertyName("peakMemoryBytes")]
     public long PeakMemoryBytes { get; set; }
 }

@@ -8,32 +8,32 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class LoadRequest
 {
     /// <summary>Gets or sets the plugin id, for logs.</summary>
-    [DataMember(Name = "pluginId")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("pluginId")]
     public string PluginId { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the module precompiled by the supervisor's engine (<c>Module.Serialize</c>).</summary>
-    [DataMember(Name = "artifact")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("artifact")]
     public byte[] Artifact { get; set; } = [];
 
     /// <summary>Gets or sets the store's linear-memory limit in bytes.</summary>
-    [DataMember(Name = "memoryLimitBytes")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("memoryLimitBytes")]
     public long MemoryLimitBytes { get; set; }
 
     /// <summary>Gets or sets the typed signatures declared in the manifest.</summary>
-    [DataMember(Name = "signatures")]
+    [DataMember(Order = 3)]
     [JsonPropertyName("signatures")]
     public FunctionSignatureDto[] Signatures { get; set; } = [];
 
     /// <summary>Gets or sets the fuel <c>soch_init</c> may consume.</summary>
-    [DataMember(Name = "initFuel")]
+    [DataMember(Order = 4)]
     [JsonPropertyName("initFuel")]
     public long InitFuel { get; set; }
 
     /// <summary>Gets or sets the wall-clock budget of <c>soch_init</c> in milliseconds.</summary>
-    [DataMember(Name = "initTimeoutMs")]
+    [DataMember(Order = 5)]
     [JsonPropertyName("initTimeoutMs")]
     public long InitTimeoutMs { get; set; }
 
@@ -41,7 +41,7 @@ public sealed class LoadRequest
     /// Gets or sets how many instances (each its own store, memory limit and <c>soch_init</c>) the worker may hold, and
     /// so how many calls it runs at once; 1 to 64. Absent on the wire means 1, the behaviour before the field existed.
     /// </summary>
-    [DataMember(Name = "maxInstances")]
+    [DataMember(Order = 6)]
     [JsonPropertyName("maxInstances")]
     public int MaxInstances { get; set; } = 1;
 }

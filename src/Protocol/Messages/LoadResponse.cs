@@ -8,17 +8,17 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class LoadResponse
 {
     /// <summary>Gets or sets the error, or <see langword="null"/> on success.</summary>
-    [DataMember(Name = "error")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("error")]
     public WorkerError? Error { get; set; }
 
     /// <summary>Gets or sets the linear memory of the instance after instantiation and <c>soch_init</c>, in bytes.</summary>
-    [DataMember(Name = "memoryBytes")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("memoryBytes")]
     public long MemoryBytes { get; set; }
 
     /// <summary>Gets or sets the fuel <c>soch_init</c> consumed (0 when the module has none).</summary>
-    [DataMember(Name = "initFuelConsumed")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("initFuelConsumed")]
     public long InitFuelConsumed { get; set; }
 }

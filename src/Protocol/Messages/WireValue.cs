@@ -11,17 +11,17 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class WireValue
 {
     /// <summary>Gets or sets the value's type.</summary>
-    [DataMember(Name = "type")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("type")]
     public PluginValueType Type { get; set; }
 
     /// <summary>Gets or sets the raw bits of a numeric value (an <c>i32</c> sign-extended, an <c>f32</c> in the low 32 bits).</summary>
-    [DataMember(Name = "bits")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("bits")]
     public long Bits { get; set; }
 
     /// <summary>Gets or sets the payload of a <c>bytes</c> value, or the UTF-8 of a <c>string</c> value.</summary>
-    [DataMember(Name = "bytes")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("bytes")]
     public byte[]? Bytes { get; set; }
 }

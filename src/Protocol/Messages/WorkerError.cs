@@ -8,37 +8,37 @@ namespace SochDb.Isolated.Protocol.Messages;
 public sealed class WorkerError
 {
     /// <summary>Gets or sets the stable error kind.</summary>
-    [DataMember(Name = "kind")]
+    [DataMember(Order = 0)]
     [JsonPropertyName("kind")]
     public ErrorKind Kind { get; set; }
 
     /// <summary>Gets or sets a message naming what went wrong.</summary>
-    [DataMember(Name = "message")]
+    [DataMember(Order = 1)]
     [JsonPropertyName("message")]
     public string Message { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the Wasmtime trap code, for <see cref="ErrorKind.Trap"/>.</summary>
-    [DataMember(Name = "trapCode")]
+    [DataMember(Order = 2)]
     [JsonPropertyName("trapCode")]
     public string? TrapCode { get; set; }
 
     /// <summary>Gets or sets the fuel consumed before the error.</summary>
-    [DataMember(Name = "fuelConsumed")]
+    [DataMember(Order = 3)]
     [JsonPropertyName("fuelConsumed")]
     public long FuelConsumed { get; set; }
 
     /// <summary>Gets or sets the time spent before the error, in milliseconds.</summary>
-    [DataMember(Name = "elapsedMs")]
+    [DataMember(Order = 4)]
     [JsonPropertyName("elapsedMs")]
     public double ElapsedMs { get; set; }
 
     /// <summary>Gets or sets the memory in use or asked for, for <see cref="ErrorKind.MemoryLimitExceeded"/>.</summary>
-    [DataMember(Name = "usedBytes")]
+    [DataMember(Order = 5)]
     [JsonPropertyName("usedBytes")]
     public long UsedBytes { get; set; }
 
     /// <summary>Gets or sets the memory limit, for <see cref="ErrorKind.MemoryLimitExceeded"/>.</summary>
-    [DataMember(Name = "limitBytes")]
+    [DataMember(Order = 6)]
     [JsonPropertyName("limitBytes")]
     public long LimitBytes { get; set; }
 }
