@@ -70,7 +70,7 @@ internal static class HostCallScenarios
             iterations,
             TimedScenario.Async(
                 () => supervisor.InvokeAsync(PluginId, "ping", args),
-                r => Expect(r.Values.Count == 1 && r.Values[0].AsI32() == 0 && r.Receipt.HostCalls == HostCalls, $"supervisor ping({HostCalls}) did not make {HostCalls} successful host calls")));
+                r => Scenarios.Expect(r.Values.Count == 1 && r.Values[0].AsI32() == 0 && r.Receipt.HostCalls == HostCalls, $"supervisor ping({HostCalls}) did not make {HostCalls} successful host calls")));
     }
 
     /// <summary>The in-process scenario: <c>ping(100)</c> with <c>emit_metric</c> defined in this process.</summary>
@@ -108,18 +108,10 @@ internal static class HostCallScenarios
             $"(e) ping({HostCalls}): {HostCalls} host calls in one call, in-process Wasmtime",
             null,
             iterations,
-            TimedScenario.Sync(() => ping(HostCalls), r => Expect(r == 0, "in-process ping failed")));
+            TimedScenario.Sync(() => ping(HostCalls), r => Scenarios.Expect(r == 0, "in-process ping failed")));
     }
 
     private static T Own<T>(Scenarios owner, T disposable)
         where T : IDisposable
         => owner.Own(disposable);
-
-    private static void Expect(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new InvalidOperationException(message);
-        }
-    }
 }

@@ -52,7 +52,7 @@ internal static class KillLatency
             await ReadyAsync(supervisor);
             var started = Stopwatch.GetTimestamp();
             var kind = await FailureAsync(supervisor.InvokeAsync(PluginId, "spin"));
-            Expect(kind == Protocol.ErrorKind.Timeout, $"spin ended with {kind}, not Timeout");
+            Scenarios.Expect(kind == Protocol.ErrorKind.Timeout, $"spin ended with {kind}, not Timeout");
             spin[i] = AfterDeadlineMs(started, TimeoutMs);
         }
 
@@ -67,11 +67,11 @@ internal static class KillLatency
             // Freeze the worker well before its deadline: the epoch ticker stops with it, so only the supervisor's
             // deadline can end the call.
             await Task.Delay(TimeoutMs / 4);
-            Expect(Kill(pid, SigStop) == 0, $"SIGSTOP to {pid} failed");
+            Scenarios.Expect(Kill(pid, SigStop) == 0, $"SIGSTOP to {pid} failed");
             var kind = await FailureAsync(call);
-            Expect(kind == Protocol.ErrorKind.Timeout, $"stopped worker's call ended with {kind}, not Timeout");
+            Scenarios.Expect(kind == Protocol.ErrorKind.Timeout, $"stopped worker's call ended with {kind}, not Timeout");
             stopped[i] = AfterDeadlineMs(started, TimeoutMs);
-            Expect(!Directory.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal), $"worker {pid} still runs after its call failed");
+            Scenarios.Expect(!Directory.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal), $"worker {pid} still runs after its call failed");
         }
 
         return
@@ -108,14 +108,6 @@ internal static class KillLatency
         catch (PluginException ex)
         {
             return ex.Kind;
-        }
-    }
-
-    private static void Expect(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new InvalidOperationException(message);
         }
     }
 }

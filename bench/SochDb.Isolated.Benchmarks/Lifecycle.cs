@@ -67,14 +67,14 @@ internal static class Lifecycle
                 Configure: _ => { },
                 SeedCache: false,
                 BeforeLoadAsync: null,
-                Check: stats => Expect(stats.ModuleCacheMisses == 1, $"cold load compiled {stats.ModuleCacheMisses} modules, not 1")),
+                Check: stats => Scenarios.Expect(stats.ModuleCacheMisses == 1, $"cold load compiled {stats.ModuleCacheMisses} modules, not 1")),
             new(
                 "lifecycle-cache-hit",
                 "(L2) cache hit: new supervisor, artifact in ModuleCacheDirectory (no compile)",
                 Configure: o => o.ModuleCacheDirectory = cacheFolder,
                 SeedCache: true,
                 BeforeLoadAsync: null,
-                Check: stats => Expect(
+                Check: stats => Scenarios.Expect(
                     stats.ModuleCacheMisses == 0 && stats.ModuleCacheDiskHits == 1,
                     $"cache-hit load had {stats.ModuleCacheMisses} misses and {stats.ModuleCacheDiskHits} disk hits, not 0 and 1")),
         ];
@@ -92,7 +92,7 @@ internal static class Lifecycle
         Configure: o => o.WarmPoolSize = 1,
         SeedCache: false,
         BeforeLoadAsync: WaitForWarmWorkerAsync,
-        Check: stats => Expect(stats.WarmPoolAdoptions == 1, $"the load adopted {stats.WarmPoolAdoptions} warm workers, not 1"));
+        Check: stats => Scenarios.Expect(stats.WarmPoolAdoptions == 1, $"the load adopted {stats.WarmPoolAdoptions} warm workers, not 1"));
 
     /// <summary>Waits (untimed, bounded) until the supervisor's pool holds a ready worker.</summary>
     private static async Task WaitForWarmWorkerAsync(PluginSupervisor supervisor)
@@ -100,7 +100,7 @@ internal static class Lifecycle
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (supervisor.GetRuntimeStats().WarmPoolSize < 1)
         {
-            Expect(DateTime.UtcNow < deadline, "the warm pool did not start a worker within 60 s");
+            Scenarios.Expect(DateTime.UtcNow < deadline, "the warm pool did not start a worker within 60 s");
             await Task.Delay(10);
         }
     }
@@ -114,7 +114,7 @@ internal static class Lifecycle
         await supervisor.LoadAsync(Scenarios.PluginId, wasm, manifest);
         await AddAsync(supervisor);
         var stats = supervisor.GetRuntimeStats();
-        Expect(stats.ModuleCacheMisses == 1, $"{variant.Id}: the seeding load compiled {stats.ModuleCacheMisses} modules, not 1");
+        Scenarios.Expect(stats.ModuleCacheMisses == 1, $"{variant.Id}: the seeding load compiled {stats.ModuleCacheMisses} modules, not 1");
     }
 
     /// <summary>One sample: a fresh supervisor (untimed), then <c>LoadAsync</c> and the first <c>add</c> (timed).</summary>
@@ -141,18 +141,10 @@ internal static class Lifecycle
     private static async Task AddAsync(PluginSupervisor supervisor)
     {
         var result = await supervisor.InvokeAsync(Scenarios.PluginId, "add", [PluginValue.I32(1), PluginValue.I32(2)]);
-        Expect(result.Values.Count == 1 && result.Values[0].AsI32() == 3, "add(1, 2) did not return 3");
+        Scenarios.Expect(result.Values.Count == 1 && result.Values[0].AsI32() == 3, "add(1, 2) did not return 3");
     }
 
     private static double Median(double[] values) => LifecycleRow.Rank([.. values.Order()], 0.5);
-
-    private static void Expect(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new InvalidOperationException(message);
-        }
-    }
 }
 
 /// <summary>One way of starting a plugin, measured by <see cref="Lifecycle"/>.</summary>

@@ -68,15 +68,15 @@ internal static class Reload
         }
 
         var generation = supervisor.ListPlugins().Single().Generation;
-        Expect(generation == 1 + profile.Reloads, $"the plugin is at generation {generation} after {profile.Reloads} reloads, not {1 + profile.Reloads}");
+        Scenarios.Expect(generation == 1 + profile.Reloads, $"the plugin is at generation {generation} after {profile.Reloads} reloads, not {1 + profile.Reloads}");
         var workers = supervisor.GetRuntimeStats().WorkersStarted;
-        Expect(workers == 1 + profile.Reloads, $"{workers} workers started for 1 load and {profile.Reloads} reloads (a worker was replaced)");
+        Scenarios.Expect(workers == 1 + profile.Reloads, $"{workers} workers started for 1 load and {profile.Reloads} reloads (a worker was replaced)");
 
         double[] sortedReloads = [.. reloadMs.Order()];
         var steady = Merge(results, Steady);
         var reloading = Merge(results, Reloading);
-        Expect(steady.Ticks.Count > 0, "no call succeeded in the steady window: " + steady.Failures.FirstOrDefault());
-        Expect(reloading.Ticks.Count > 0, "no call succeeded during the reloads: " + reloading.Failures.FirstOrDefault());
+        Scenarios.Expect(steady.Ticks.Count > 0, "no call succeeded in the steady window: " + steady.Failures.FirstOrDefault());
+        Scenarios.Expect(reloading.Ticks.Count > 0, "no call succeeded during the reloads: " + reloading.Failures.FirstOrDefault());
         var steadyStats = LatencyStats.FromTicks([.. steady.Ticks]);
         return
         [
@@ -147,14 +147,6 @@ internal static class Reload
         }
 
         return merged;
-    }
-
-    private static void Expect(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new InvalidOperationException(message);
-        }
     }
 
     /// <summary>The phase the callers are in, shared between them and the controller.</summary>

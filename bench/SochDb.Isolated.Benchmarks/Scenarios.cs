@@ -156,7 +156,10 @@ internal sealed class Scenarios : IAsyncDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 
-    private static void Expect(bool condition, string message)
+    /// <summary>Fails the run when a result is wrong: a benchmark of wrong answers measures nothing.</summary>
+    /// <param name="condition">What must hold.</param>
+    /// <param name="message">What went wrong otherwise.</param>
+    internal static void Expect(bool condition, string message)
     {
         if (!condition)
         {

@@ -95,7 +95,7 @@ public sealed class TelemetryTests : SupervisorTestBase
             worker.Kill();
         }
 
-        await WaitForAsync(() => supervisor.ListPlugins().Single().State == PluginState.Quarantined);
+        await Eventually.WaitForAsync(() => supervisor.ListPlugins().Single().State == PluginState.Quarantined, "the spinner quarantined");
         var crash = Assert.Single(metrics.Matching("sochdb.isolated.worker.crashes", PluginIdTag, "spinner"));
         Assert.Equal("crashed", crash.Tags[ExitReasonTag]);
         Assert.Equal(1, metrics.Sum("sochdb.isolated.quarantines", PluginIdTag, "spinner"));
@@ -189,16 +189,6 @@ public sealed class TelemetryTests : SupervisorTestBase
         Assert.Equal(outer.SpanId, hop.ParentSpanId);
         Assert.Equal(hop.SpanId, inner.ParentSpanId);
         Assert.Equal(outer.TraceId, inner.TraceId);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)(TestTimeouts.Unexpected.TotalSeconds * Stopwatch.Frequency);
-        while (!condition())
-        {
-            Assert.True(Stopwatch.GetTimestamp() < deadline, "timed out waiting for the condition");
-            await Task.Delay(20);
-        }
     }
 
     /// <summary>Records the supervisor's finished spans for the given plugins (listeners are process-wide; other tests' spans are ignored).</summary>

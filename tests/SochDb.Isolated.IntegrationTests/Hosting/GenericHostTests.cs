@@ -114,7 +114,7 @@ public sealed class GenericHostTests : IAsyncLifetime
             victim.Kill();
         }
 
-        await WaitForAsync(() => supervisor.ListPlugins().Single(p => p.Id == "alpha").State == PluginState.Quarantined, "alpha quarantined");
+        await Eventually.WaitForAsync(() => supervisor.ListPlugins().Single(p => p.Id == "alpha").State == PluginState.Quarantined, "alpha quarantined");
         var quarantined = await health.CheckHealthAsync().DefaultTimeout();
         var entry = quarantined.Entries[IsolatedPluginsHealthChecksBuilderExtensions.DefaultName];
         Assert.Equal(HealthStatus.Unhealthy, quarantined.Status);
@@ -142,7 +142,7 @@ public sealed class GenericHostTests : IAsyncLifetime
         Assert.Equal(IsolatedPluginsPhase.Stopped, readiness.Phase);
         Assert.False(readiness.IsReady);
         Assert.Empty(supervisor.ListPlugins());
-        await WaitForAsync(() => pids.All(pid => !ProcessState.IsRunning(pid)), "every worker gone");
+        await Eventually.WaitForAsync(() => pids.All(pid => !ProcessState.IsRunning(pid)), "every worker gone");
         Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync().DefaultTimeout()).Status);
     }
 
@@ -160,7 +160,7 @@ public sealed class GenericHostTests : IAsyncLifetime
         var supervisor = host.Services.GetRequiredService<PluginSupervisor>();
         var pid = supervisor.ListPlugins().Single().WorkerPid!.Value;
         var call = supervisor.InvokeAsync("slow", "spin", []);
-        await WaitForAsync(() => supervisor.ListPlugins().Single().State == PluginState.Executing, "the call running");
+        await Eventually.WaitForAsync(() => supervisor.ListPlugins().Single().State == PluginState.Executing, "the call running");
 
         var stopwatch = Stopwatch.StartNew();
         await host.StopAsync().DefaultTimeout();
@@ -169,7 +169,7 @@ public sealed class GenericHostTests : IAsyncLifetime
         // under a loaded machine the call has been seen to end earlier, e.g. its worker killed by its OS limits.)
         Assert.True(stopwatch.Elapsed < ShutdownTimeout + TimeSpan.FromSeconds(2), $"stop took {stopwatch.Elapsed}");
         await Assert.ThrowsAnyAsync<PluginException>(() => call).DefaultTimeout();
-        await WaitForAsync(() => !ProcessState.IsRunning(pid), "the worker gone");
+        await Eventually.WaitForAsync(() => !ProcessState.IsRunning(pid), "the worker gone");
     }
 
     [Theory]
@@ -286,16 +286,5 @@ public sealed class GenericHostTests : IAsyncLifetime
         var host = builder.Build();
         hosts.Add(host);
         return host;
-    }
-
-
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)(TestTimeouts.Unexpected.TotalSeconds * Stopwatch.Frequency);
-        while (!condition())
-        {
-            Assert.True(Stopwatch.GetTimestamp() < deadline, $"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
     }
 }
