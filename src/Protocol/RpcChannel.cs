@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using MessagePack;
 using MessagePack.Resolvers;
 using StreamJsonRpc;
@@ -10,18 +12,38 @@ public static class RpcChannel
     private static readonly MessagePackSerializerOptions MessagePackOptions =
         MessagePackSerializerOptions.Standard.WithResolver(StandardResolver.Instance).WithSecurity(MessagePackSecurity.UntrustedData);
 
+    /// <summary>
+    /// Gets whether this process can speak <paramref name="format"/>. A Native AOT build (the worker's native
+    /// executable) cannot: MessagePack-CSharp generates its formatters at run time, so such a build speaks only the
+    /// JSON formats, whose metadata is generated at compile time.
+    /// </summary>
+    /// <param name="format">The encoding and framing.</param>
+    /// <returns><see langword="true"/> when <see cref="CreateHandler"/> can build a handler for it here.</returns>
+    public static bool IsSupported(WireFormat format) => format switch
+    {
+        WireFormat.MessagePackLengthPrefixed => RuntimeFeature.IsDynamicCodeSupported,
+        WireFormat.JsonLengthPrefixed or WireFormat.JsonHeaders => true,
+        _ => false,
+    };
+
     /// <summary>Creates the message handler for a duplex stream.</summary>
     /// <param name="duplex">The connected channel stream.</param>
     /// <param name="format">The encoding and framing.</param>
     /// <returns>A handler that owns <paramref name="duplex"/>.</returns>
+    /// <exception cref="NotSupportedException"><paramref name="format"/> is not available in this build (see <see cref="IsSupported"/>).</exception>
     public static IJsonRpcMessageHandler CreateHandler(Stream duplex, WireFormat format)
     {
         ArgumentNullException.ThrowIfNull(duplex);
+        if (format is WireFormat.MessagePackLengthPrefixed && !RuntimeFeature.IsDynamicCodeSupported)
+        {
+            throw new NotSupportedException($"The {format} wire format is not available in a Native AOT build; use {WireFormat.JsonLengthPrefixed}.");
+        }
+
         return format switch
         {
             WireFormat.MessagePackLengthPrefixed => new LengthHeaderMessageHandler(duplex, duplex, CreateMessagePackFormatter()),
-            WireFormat.JsonLengthPrefixed => new LengthHeaderMessageHandler(duplex, duplex, new SystemTextJsonFormatter()),
-            WireFormat.JsonHeaders => new HeaderDelimitedMessageHandler(duplex, duplex, new SystemTextJsonFormatter()),
+            WireFormat.JsonLengthPrefixed => new LengthHeaderMessageHandler(duplex, duplex, CreateJsonFormatter()),
+            WireFormat.JsonHeaders => new HeaderDelimitedMessageHandler(duplex, duplex, CreateJsonFormatter()),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown wire format."),
         };
     }
@@ -57,7 +79,7 @@ public static class RpcChannel
             }
             else
             {
-                System.Text.Json.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(message, type), type);
+                System.Text.Json.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(message, type, WireJsonContext.Default), type, WireJsonContext.Default);
             }
         }
     }
@@ -70,6 +92,15 @@ public static class RpcChannel
         new Messages.HostCallRequest { Data = [], Vector = [] }, new Messages.HostCallResponse { Data = [] }, new Messages.WorkerStatus(),
     ];
 
+    // Only the generated metadata, no reflection fallback: the worker's Native AOT build has none, and a type missing
+    // from WireJsonContext must fail in every build rather than only in that one.
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Every payload type has generated metadata in WireJsonContext; no reflection-based resolver is configured.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Every payload type has generated metadata in WireJsonContext; no reflection-based resolver is configured.")]
+    private static SystemTextJsonFormatter CreateJsonFormatter() =>
+        new() { JsonSerializerOptions = new System.Text.Json.JsonSerializerOptions { TypeInfoResolver = WireJsonContext.Default } };
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only reached where dynamic code is supported (CreateHandler checks), i.e. never in the trimmed Native AOT worker.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only reached where dynamic code is supported (CreateHandler checks), i.e. never in the trimmed Native AOT worker.")]
     private static MessagePackFormatter CreateMessagePackFormatter()
     {
         var formatter = new MessagePackFormatter();

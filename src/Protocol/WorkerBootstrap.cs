@@ -37,7 +37,7 @@ public sealed class WorkerBootstrap
 
     /// <summary>Serializes the bootstrap as one line of JSON.</summary>
     /// <returns>The JSON text, without a line break.</returns>
-    public string ToJsonLine() => JsonSerializer.Serialize(this);
+    public string ToJsonLine() => JsonSerializer.Serialize(this, WireJsonContext.Default.WorkerBootstrap);
 
     /// <summary>Parses a bootstrap line.</summary>
     /// <param name="line">The line read from standard input.</param>
@@ -53,7 +53,7 @@ public sealed class WorkerBootstrap
 
         try
         {
-            var parsed = JsonSerializer.Deserialize<WorkerBootstrap>(line);
+            var parsed = JsonSerializer.Deserialize(line, WireJsonContext.Default.WorkerBootstrap);
             if (parsed is null || parsed.PipeName.Length == 0 || parsed.Secret.Length == 0)
             {
                 return false;

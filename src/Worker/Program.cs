@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipes;
 using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Protocol;
@@ -22,6 +23,11 @@ using var loggerFactory = LoggerFactory.Create(builder =>
     builder.AddProvider(new StderrLoggerProvider((LogLevel)bootstrap.LogLevel, Console.Error));
 });
 var logger = loggerFactory.CreateLogger("SochDb.Isolated.Worker");
+if (!RpcChannel.IsSupported(bootstrap.Wire))
+{
+    WorkerLog.StartupFailed(logger, $"this worker build cannot speak the {bootstrap.Wire} wire format (a Native AOT worker speaks {WireFormat.JsonLengthPrefixed} and {WireFormat.JsonHeaders}); set the supervisor's WireFormat accordingly");
+    return (int)WorkerExitCode.UnsupportedWire;
+}
 
 // Limits first, while nothing but trusted runtime code has run: a worker that cannot apply what it was asked for
 // refuses to go on rather than run plugins without it.
@@ -64,7 +70,7 @@ RpcChannel.Prewarm(bootstrap.Wire);
 using var service = new WorkerService(bootstrap.Secret, logger);
 using var rpc = RpcChannel.Create(pipe, bootstrap.Wire);
 service.AttachChannel(rpc);
-rpc.AddLocalRpcTarget(service, new JsonRpcTargetOptions { AllowNonPublicInvocation = false });
+AddTarget(rpc, service);
 rpc.StartListening();
 
 // The worker lives exactly as long as its channel: when the supervisor dies or drops the pipe, Completion ends
@@ -81,6 +87,12 @@ if (finished == service.ShutdownRequested)
 
 WorkerLog.ChannelClosed(logger, exitCode.ToString());
 return (int)exitCode;
+
+// The target's methods are found through metadata of a type named here, so trimming keeps them. The generic types the
+// metadata closes at run time (Task<T> of the results) are over reference types, which Native AOT shares code for.
+[UnconditionalSuppressMessage("AOT", "IL3050", Justification = "WorkerService's RPC methods return only reference types or Task<reference type>.")]
+static void AddTarget(JsonRpc rpc, WorkerService service)
+    => rpc.AddLocalRpcTarget(RpcTargetMetadata.FromClass(typeof(WorkerService)), service, new JsonRpcTargetOptions { AllowNonPublicInvocation = false });
 
 static async Task<string?> ReadBootstrapAsync()
 {

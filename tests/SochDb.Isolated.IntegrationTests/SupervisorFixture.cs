@@ -49,7 +49,9 @@ public abstract class SupervisorTestBase : IAsyncLifetime
 
     internal PluginSupervisor CreateSupervisor(Action<PluginSupervisorOptions>? configure = null, SochDb.Isolated.Supervisor.Hosting.IHostContext? hostContext = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
-        var options = new PluginSupervisorOptions { WorkerLogLevel = LogLevel.Debug, CallGrace = TimeSpan.FromSeconds(5) };
+        // SOCHDB_TEST_WORKER runs the whole suite against another worker build (the Native AOT one, say); a test that
+        // sets its own WorkerPath still wins.
+        var options = new PluginSupervisorOptions { WorkerLogLevel = LogLevel.Debug, CallGrace = TimeSpan.FromSeconds(5), WorkerPath = Environment.GetEnvironmentVariable("SOCHDB_TEST_WORKER") is { Length: > 0 } worker ? worker : null };
         configure?.Invoke(options);
         var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
         factories.Add(factory);

@@ -74,4 +74,35 @@ public sealed class WireContractTests
         Assert.Contains("\"callId\":7", json, StringComparison.Ordinal);
         Assert.Contains("\"function\":\"add\"", json, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Json_GeneratedMetadata_WritesWhatReflectionWrites()
+    {
+        // The JSON formats use WireJsonContext only (no reflection fallback, for the Native AOT worker): its output
+        // must be byte for byte what the reflection-based serializer wrote before, or protocol v2 peers would differ.
+        var request = new InvokeRequest { CallId = 7, Function = "add", Args = [new WireValue { Type = PluginValueType.Bytes, Bytes = [1, 2] }], Fuel = 9, TraceParent = "00-x" };
+        var bootstrap = new WorkerBootstrap { PipeName = "p", Secret = "s", Wire = WireFormat.JsonHeaders, Hardening = new WorkerHardeningRequest { MaxOpenFiles = 64 } };
+
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(request), System.Text.Json.JsonSerializer.Serialize(request, WireJsonContext.Default.InvokeRequest));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(bootstrap), bootstrap.ToJsonLine());
+        Assert.Contains("\"wire\":\"JsonHeaders\"", bootstrap.ToJsonLine(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Json_EveryMessageType_HasGeneratedMetadata()
+    {
+        var messages = typeof(InvokeRequest).Assembly.GetTypes().Where(t => t.Namespace == typeof(InvokeRequest).Namespace && t.IsPublic && t.IsClass && t.GetCustomAttribute<System.Runtime.Serialization.DataContractAttribute>() is not null);
+
+        Assert.All(messages, type => Assert.NotNull(WireJsonContext.Default.GetTypeInfo(type)));
+    }
+
+    [Theory]
+    [InlineData(WireFormat.JsonLengthPrefixed, true)]
+    [InlineData(WireFormat.JsonHeaders, true)]
+    [InlineData(WireFormat.MessagePackLengthPrefixed, true)]
+    [InlineData((WireFormat)9, false)]
+    public void IsSupported_InAJitProcess_IsEveryKnownFormat(WireFormat format, bool supported)
+    {
+        Assert.Equal(supported, RpcChannel.IsSupported(format));
+    }
 }

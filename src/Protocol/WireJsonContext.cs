@@ -1,0 +1,25 @@
+using System.Text.Json.Serialization;
+using SochDb.Isolated.Protocol.Messages;
+
+namespace SochDb.Isolated.Protocol;
+
+/// <summary>
+/// Compile-time System.Text.Json metadata for every type on the JSON wire formats and in the bootstrap line. It keeps
+/// JSON free of run-time reflection, which is what lets the worker be published with Native AOT, and it closes the
+/// contract: a type that is not listed here cannot travel.
+/// </summary>
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
+[JsonSerializable(typeof(WorkerBootstrap))]
+[JsonSerializable(typeof(HandshakeRequest))]
+[JsonSerializable(typeof(HandshakeResponse))]
+[JsonSerializable(typeof(LoadRequest))]
+[JsonSerializable(typeof(LoadResponse))]
+[JsonSerializable(typeof(InvokeRequest))]
+[JsonSerializable(typeof(InvokeResponse))]
+[JsonSerializable(typeof(InvokeBatchRequest))]
+[JsonSerializable(typeof(InvokeBatchResponse))]
+[JsonSerializable(typeof(HostCallRequest))]
+[JsonSerializable(typeof(HostCallResponse))]
+[JsonSerializable(typeof(WorkerStatus))]
+[JsonSerializable(typeof(long))]
+internal sealed partial class WireJsonContext : JsonSerializerContext;
