@@ -95,7 +95,13 @@ internal sealed record BenchmarkOptions(BenchmarkProfile Profile, string? JsonPa
     /// <summary>Gets the regression guard's baseline file, if the run is a guard run (see <see cref="RegressionGuard"/>).</summary>
     public string? GuardBaseline { get; init; }
 
-    public const string Usage = "usage: SochDb.Isolated.Benchmarks [--quick] [--json <out.json>] [--guard <baseline.json>]";
+    /// <summary>Gets the Native AOT worker to measure; <see langword="null"/>: publish it from this checkout.</summary>
+    public string? NativeWorker { get; init; }
+
+    /// <summary>Gets whether to leave the Native AOT worker out.</summary>
+    public bool SkipNative { get; init; }
+
+    public const string Usage = "usage: SochDb.Isolated.Benchmarks [--quick] [--json <out.json>] [--guard <baseline.json>] [--native-worker <path> | --no-native]";
 
     /// <summary>Parses the command line.</summary>
     /// <param name="args">The arguments.</param>
@@ -107,6 +113,8 @@ internal sealed record BenchmarkOptions(BenchmarkProfile Profile, string? JsonPa
         var profile = BenchmarkProfile.Full;
         string? json = null;
         string? guard = null;
+        string? native = null;
+        var skipNative = false;
         options = null;
         error = null;
         for (var i = 0; i < args.Count; i++)
@@ -134,13 +142,31 @@ internal sealed record BenchmarkOptions(BenchmarkProfile Profile, string? JsonPa
 
                     guard = args[++i];
                     break;
+                case "--native-worker":
+                    if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                    {
+                        error = "--native-worker needs the Native AOT worker's path";
+                        return false;
+                    }
+
+                    native = args[++i];
+                    break;
+                case "--no-native":
+                    skipNative = true;
+                    break;
                 default:
                     error = $"unknown argument '{args[i]}'";
                     return false;
             }
         }
 
-        options = new BenchmarkOptions(profile, json) { GuardBaseline = guard };
+        if (native is not null && skipNative)
+        {
+            error = "--native-worker and --no-native exclude each other";
+            return false;
+        }
+
+        options = new BenchmarkOptions(profile, json) { GuardBaseline = guard, NativeWorker = native, SkipNative = skipNative };
         return true;
     }
 }

@@ -23,6 +23,7 @@ internal static class BenchmarkRunner
         // The physical pipe references run first, before any supervisor or worker exists, so that nothing of ours
         // competes with them for the cores (the busy-polling one keeps two of them spinning).
         var references = await PipeReferences.RunAsync(profile, Progress);
+        var (nativeWorker, nativeNote) = await FindNativeWorkerAsync(options);
         var wasm = Scenarios.LoadModule();
         var manifest = Scenarios.ParseManifest();
         await using var owner = new Scenarios();
@@ -48,6 +49,14 @@ internal static class BenchmarkRunner
             HostCallScenarios.InProcess(owner, Math.Max(1, profile.CallIterations / 10)),
             HostCallScenarios.Supervised(messagePack, Math.Max(1, profile.CallIterations / 10)),
         ];
+        if (nativeWorker is not null)
+        {
+            // The Native AOT worker speaks JSON only; side by side with the default worker on the same format.
+            var native = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.JsonLengthPrefixed, nativeWorker);
+            scenarios.Add(Scenarios.SupervisorAdd(native, WireFormat.JsonLengthPrefixed, profile.CallIterations, native: true));
+            scenarios.Add(Scenarios.SupervisorAddBatch(native, WireFormat.JsonLengthPrefixed, Math.Max(1, profile.CallIterations / 20), native: true));
+            scenarios.Add(Scenarios.SupervisorAddBatch(jsonLength, WireFormat.JsonLengthPrefixed, Math.Max(1, profile.CallIterations / 20)));
+        }
 
         foreach (var scenario in scenarios)
         {
@@ -72,12 +81,12 @@ internal static class BenchmarkRunner
         IReadOnlyList<KillLatencyRow> kills = OperatingSystem.IsLinux()
             ? await KillLatency.RunAsync(wasm, profile.KillSamples, Progress)
             : [];
-        var lifecycle = await Lifecycle.RunAsync(wasm, manifest, profile.LifecycleSamples, Progress);
+        var lifecycle = await Lifecycle.RunAsync(wasm, manifest, profile.LifecycleSamples, nativeWorker, Progress);
         var throughput = await Throughput.RunAsync(wasm, profile, Progress);
         var pipelined = await Pipelined.RunAsync(wasm, profile, Progress);
-        var footprint = await Footprint.RunAsync(wasm, manifest, profile.FootprintIdle, Progress);
+        var footprint = await Footprint.RunAsync(wasm, manifest, profile.FootprintIdle, nativeWorker, Progress);
         var reload = await Reload.RunAsync(wasm, manifest, profile, Progress);
-        var report = BenchmarkReport.Create(profile, started, EngineFactory.WasmtimeVersion, results, kills, lifecycle, throughput, reload) with { References = references, Pipelined = pipelined, Footprint = footprint };
+        var report = BenchmarkReport.Create(profile, started, EngineFactory.WasmtimeVersion, results, kills, lifecycle, throughput, reload) with { References = references, Pipelined = pipelined, Footprint = footprint, NativeWorkerNote = nativeNote };
         report = report with { Targets = TargetRow.From(report) };
         Console.Out.Write(report.ToMarkdown());
         if (options.JsonPath is { } path)
@@ -100,6 +109,37 @@ internal static class BenchmarkRunner
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The Native AOT worker to measure: the one named, else one published from this checkout now (incremental: seconds
+    /// when nothing changed), else none, with the reason.
+    /// </summary>
+    private static async Task<(string? Path, string? Note)> FindNativeWorkerAsync(BenchmarkOptions options)
+    {
+        if (options.SkipNative)
+        {
+            return (null, "left out (--no-native)");
+        }
+
+        if (options.NativeWorker is { } configured)
+        {
+            return File.Exists(configured) ? (Path.GetFullPath(configured), null) : throw new FileNotFoundException("--native-worker: no such file", configured);
+        }
+
+        Progress("publishing the Native AOT worker (eng/publish-native-worker.sh; the first time takes a minute or two)");
+        var published = await Engineering.NativeWorkerPublisher.PublishAsync(Path.Combine("artifacts", "native-worker"), TimeSpan.FromMinutes(10));
+        if (published.Failure is { } failure)
+        {
+            throw new InvalidOperationException("the Native AOT worker did not build: " + failure);
+        }
+
+        if (published.Unavailability is { } reason)
+        {
+            Progress("the Native AOT worker is not measured: " + reason);
+        }
+
+        return (published.WorkerPath, published.Unavailability);
     }
 
     /// <summary>Collects garbage left by earlier slices, so the next slice does not pay for it.</summary>
@@ -134,6 +174,9 @@ internal sealed record BenchmarkReport(
 {
     /// <summary>Gets the physical pipe references (issue #8): 64-byte round trips between two processes, nothing else on the wire.</summary>
     public IReadOnlyList<ReferenceRow> References { get; init; } = [];
+
+    /// <summary>Gets why the Native AOT worker was not measured, or <see langword="null"/> when it was.</summary>
+    public string? NativeWorkerNote { get; init; }
 
     /// <summary>Gets pipelined throughput: 1, 16 or 64 calls in flight over one and four plugins.</summary>
     public IReadOnlyList<ThroughputRow> Pipelined { get; init; } = [];

@@ -18,17 +18,30 @@ internal static class Footprint
     /// <param name="wasm">The bench module.</param>
     /// <param name="manifest">Its manifest.</param>
     /// <param name="idle">How long to watch idle workers' CPU.</param>
+    /// <param name="nativeWorker">The Native AOT worker, measured the same way after the default one; <see langword="null"/> to skip it.</param>
     /// <param name="progress">Progress output.</param>
-    /// <returns>The rows (empty where <c>/proc</c> is not available).</returns>
-    public static async Task<IReadOnlyList<FootprintRow>> RunAsync(byte[] wasm, PluginManifest manifest, TimeSpan idle, Action<string> progress)
+    /// <returns>The rows (empty where <c>/proc</c> is not available); the native worker's ids start with <c>native-</c>.</returns>
+    public static async Task<IReadOnlyList<FootprintRow>> RunAsync(byte[] wasm, PluginManifest manifest, TimeSpan idle, string? nativeWorker, Action<string> progress)
     {
         if (!OperatingSystem.IsLinux())
         {
             return [];
         }
 
-        progress($"footprint: loading {Plugins} plugins");
-        await using var supervisor = new PluginSupervisor(new PluginSupervisorOptions { MaxSandboxes = Plugins + 1 });
+        var rows = await MeasureAsync(wasm, manifest, idle, null, progress);
+        if (nativeWorker is not null)
+        {
+            var native = await MeasureAsync(wasm, manifest, idle, nativeWorker, progress);
+            rows = [.. rows, .. native.Where(r => r.Id.StartsWith("worker-", StringComparison.Ordinal)).Select(r => r with { Id = "native-" + r.Id, Name = r.Name + " (Native AOT worker)" })];
+        }
+
+        return rows;
+    }
+
+    private static async Task<IReadOnlyList<FootprintRow>> MeasureAsync(byte[] wasm, PluginManifest manifest, TimeSpan idle, string? workerPath, Action<string> progress)
+    {
+        progress($"footprint: loading {Plugins} plugins{(workerPath is null ? string.Empty : " (Native AOT worker)")}");
+        await using var supervisor = new PluginSupervisor(new PluginSupervisorOptions { MaxSandboxes = Plugins + 1, WorkerPath = workerPath });
 
         // One load and unload first, so that the supervisor's lazily built parts (store, audit log, serializers,
         // thread pool growth) are in the baseline and only the per-plugin cost is left in the difference.

@@ -14,19 +14,23 @@ internal static class Lifecycle
 {
     public const string ColdId = "lifecycle-cold";
 
+    /// <summary>The id of (L4), the cold start of the Native AOT worker.</summary>
+    public const string NativeColdId = "lifecycle-cold-native";
+
     /// <summary>Runs every variant <paramref name="samples"/> times.</summary>
     /// <param name="wasm">The bench module.</param>
     /// <param name="manifest">The bench manifest.</param>
     /// <param name="samples">Samples per variant.</param>
+    /// <param name="nativeWorker">The Native AOT worker for (L4), or <see langword="null"/> to leave it out.</param>
     /// <param name="progress">Reports progress.</param>
     /// <returns>One row per variant, L1 first.</returns>
-    public static async Task<IReadOnlyList<LifecycleRow>> RunAsync(byte[] wasm, PluginManifest manifest, int samples, Action<string> progress)
+    public static async Task<IReadOnlyList<LifecycleRow>> RunAsync(byte[] wasm, PluginManifest manifest, int samples, string? nativeWorker, Action<string> progress)
     {
         // Created 0700, as the module cache requires; the cache itself is a folder the supervisor creates inside it.
         var folder = Directory.CreateTempSubdirectory("sochdb-bench-lifecycle-");
         try
         {
-            var variants = Variants(Path.Combine(folder.FullName, "module-cache"));
+            var variants = Variants(Path.Combine(folder.FullName, "module-cache"), nativeWorker);
             foreach (var variant in variants.Where(v => v.SeedCache))
             {
                 progress($"lifecycle: seeding the module cache for {variant.Id}");
@@ -57,7 +61,8 @@ internal static class Lifecycle
 
     /// <summary>The variants, L1 first (the others' ratios divide by its median).</summary>
     /// <param name="cacheFolder">The module cache folder the cache-hit variant uses.</param>
-    private static List<LifecycleVariant> Variants(string cacheFolder)
+    /// <param name="nativeWorker">The Native AOT worker, or <see langword="null"/>.</param>
+    private static List<LifecycleVariant> Variants(string cacheFolder, string? nativeWorker)
     {
         List<LifecycleVariant> variants =
         [
@@ -79,6 +84,18 @@ internal static class Lifecycle
                     $"cache-hit load had {stats.ModuleCacheMisses} misses and {stats.ModuleCacheDiskHits} disk hits, not 0 and 1")),
         ];
         variants.Add(WarmPool());
+        if (nativeWorker is not null)
+        {
+            // The same cold path as (L1), compile included, with only the worker build changed.
+            variants.Add(new(
+                NativeColdId,
+                "(L4) cold, Native AOT worker: new supervisor, no module cache (compile + worker start)",
+                Configure: o => o.WorkerPath = nativeWorker,
+                SeedCache: false,
+                BeforeLoadAsync: null,
+                Check: stats => Scenarios.Expect(stats.ModuleCacheMisses == 1, $"native cold load compiled {stats.ModuleCacheMisses} modules, not 1")));
+        }
+
         return variants;
     }
 

@@ -34,6 +34,9 @@ internal sealed class Scenarios : IAsyncDisposable
     private readonly List<IDisposable> disposables = [];
     private readonly List<PluginSupervisor> supervisors = [];
 
+    /// <summary>Appended to the id of a scenario that runs on the Native AOT worker.</summary>
+    public const string NativeSuffix = "-native";
+
     public static string AddId(WireFormat format) => "rpc-add-" + Slug(format);
 
     public static string EchoId(WireFormat format) => "rpc-echo64k-" + Slug(format);
@@ -77,21 +80,31 @@ internal sealed class Scenarios : IAsyncDisposable
     }
 
     /// <summary>Starts a supervisor with the given wire format and loads the bench plugin into its worker.</summary>
-    public async Task<PluginSupervisor> StartSupervisorAsync(byte[] wasm, PluginManifest manifest, WireFormat format)
+    /// <param name="wasm">The bench module.</param>
+    /// <param name="manifest">Its manifest.</param>
+    /// <param name="format">The wire format.</param>
+    /// <param name="workerPath">Another worker build (the Native AOT one), or <see langword="null"/> for the default.</param>
+    /// <returns>The supervisor, owned by this instance.</returns>
+    public async Task<PluginSupervisor> StartSupervisorAsync(byte[] wasm, PluginManifest manifest, WireFormat format, string? workerPath = null)
     {
-        var supervisor = new PluginSupervisor(new PluginSupervisorOptions { WireFormat = format });
+        var supervisor = new PluginSupervisor(new PluginSupervisorOptions { WireFormat = format, WorkerPath = workerPath });
         supervisors.Add(supervisor);
         await supervisor.LoadAsync(PluginId, wasm, manifest);
         return supervisor;
     }
 
     /// <summary>(b) <c>add(1, 2)</c> through a supervisor and its worker.</summary>
-    public static TimedScenario SupervisorAdd(PluginSupervisor supervisor, WireFormat format, int iterations)
+    /// <param name="supervisor">The supervisor, with the bench plugin loaded.</param>
+    /// <param name="format">Its wire format.</param>
+    /// <param name="iterations">Timed calls.</param>
+    /// <param name="native">Whether its worker is the Native AOT build (the id gets <c>-native</c>).</param>
+    /// <returns>The scenario.</returns>
+    public static TimedScenario SupervisorAdd(PluginSupervisor supervisor, WireFormat format, int iterations, bool native = false)
     {
         IReadOnlyList<PluginValue> args = [PluginValue.I32(1), PluginValue.I32(2)];
         return new TimedScenario(
-            AddId(format),
-            $"(b) add(i32,i32), supervisor -> worker, {format}",
+            AddId(format) + (native ? NativeSuffix : string.Empty),
+            $"(b) add(i32,i32), supervisor -> {(native ? "Native AOT worker" : "worker")}, {format}",
             format,
             iterations,
             TimedScenario.Async(
@@ -103,15 +116,20 @@ internal sealed class Scenarios : IAsyncDisposable
     /// (d) <c>add(i, 2)</c> over <see cref="BatchRows"/> rows in one <c>InvokeBatchAsync</c>; each sample is the batch's
     /// time divided by its rows, so the figures are per row and compare directly with (a) and (b).
     /// </summary>
-    public static TimedScenario SupervisorAddBatch(PluginSupervisor supervisor, WireFormat format, int batches)
+    /// <param name="supervisor">The supervisor, with the bench plugin loaded.</param>
+    /// <param name="format">Its wire format.</param>
+    /// <param name="batches">Timed batches.</param>
+    /// <param name="native">Whether its worker is the Native AOT build (the id gets <c>-native</c>).</param>
+    /// <returns>The scenario.</returns>
+    public static TimedScenario SupervisorAddBatch(PluginSupervisor supervisor, WireFormat format, int batches, bool native = false)
     {
         var rows = Enumerable.Range(0, BatchRows).Select(i => (IReadOnlyList<PluginValue>)[PluginValue.I32(i), PluginValue.I32(2)]).ToArray();
         var timeBatch = TimedScenario.Async(
             () => supervisor.InvokeBatchAsync(PluginId, "add", rows),
             r => Expect(r.Rows.Count == BatchRows && r.Rows.Select((row, i) => row.Values.Count == 1 && row.Values[0].AsI32() == i + 2).All(ok => ok), "supervisor batch add returned a wrong row"));
         return new TimedScenario(
-            AddBatchId(format),
-            $"(d) add(i32,i32) per row, batches of {BatchRows:N0}, supervisor -> worker, {format}",
+            AddBatchId(format) + (native ? NativeSuffix : string.Empty),
+            $"(d) add(i32,i32) per row, batches of {BatchRows:N0}, supervisor -> {(native ? "Native AOT worker" : "worker")}, {format}",
             format,
             batches,
             async () => await timeBatch() / BatchRows);

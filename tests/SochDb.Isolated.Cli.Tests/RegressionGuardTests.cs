@@ -54,6 +54,16 @@ public sealed class RegressionGuardTests : IDisposable
         Assert.Contains("ok   invoke-p50", output.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Check_TargetNotMeasured_IsSkippedNotFailed()
+    {
+        using var output = new StringWriter();
+        var notMeasured = new TargetRow("cold-start", "cold", "not measured", "Native AOT worker: no C toolchain", 1, 0.2, AtMost: true, Met: null);
+
+        Assert.True(RegressionGuard.Check([notMeasured], baseline, output));
+        Assert.Contains("skip cold-start: not measured (Native AOT worker: no C toolchain)", output.ToString(), StringComparison.Ordinal);
+    }
+
     private static TargetRow Upper(string id, double ratio, double bound) => new(id, id, "m", "r", ratio, bound, AtMost: true, Met: ratio <= bound);
 
     private bool Check(TargetRow row) => RegressionGuard.Check([row], baseline, TextWriter.Null);
