@@ -51,12 +51,11 @@ internal static class BenchmarkRunner
         ];
         if (nativeWorker is not null)
         {
-            // The same calls on the Native AOT worker, side by side with the framework-dependent one.
-            var native = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.MessagePackLengthPrefixed, nativeWorker);
-            await HostCallScenarios.LoadAsync(native);
-            scenarios.Add(Scenarios.SupervisorAdd(native, WireFormat.MessagePackLengthPrefixed, profile.CallIterations, native: true));
-            scenarios.Add(Scenarios.SupervisorAddBatch(native, WireFormat.MessagePackLengthPrefixed, Math.Max(1, profile.CallIterations / 20), native: true));
-            scenarios.Add(HostCallScenarios.Supervised(native, Math.Max(1, profile.CallIterations / 10), native: true));
+            // The Native AOT worker speaks JSON only; side by side with the default worker on the same format.
+            var native = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.JsonLengthPrefixed, nativeWorker);
+            scenarios.Add(Scenarios.SupervisorAdd(native, WireFormat.JsonLengthPrefixed, profile.CallIterations, native: true));
+            scenarios.Add(Scenarios.SupervisorAddBatch(native, WireFormat.JsonLengthPrefixed, Math.Max(1, profile.CallIterations / 20), native: true));
+            scenarios.Add(Scenarios.SupervisorAddBatch(jsonLength, WireFormat.JsonLengthPrefixed, Math.Max(1, profile.CallIterations / 20)));
         }
 
         foreach (var scenario in scenarios)

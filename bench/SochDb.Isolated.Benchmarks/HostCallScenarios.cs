@@ -59,14 +59,13 @@ internal static class HostCallScenarios
     /// <summary>The supervised scenario: one invoke of <c>ping(100)</c>.</summary>
     /// <param name="supervisor">A supervisor with the plugin loaded.</param>
     /// <param name="iterations">Timed invokes.</param>
-    /// <param name="native">Whether its worker is the Native AOT build (the id gets <c>-native</c>).</param>
     /// <returns>The scenario.</returns>
-    public static TimedScenario Supervised(PluginSupervisor supervisor, int iterations, bool native = false)
+    public static TimedScenario Supervised(PluginSupervisor supervisor, int iterations)
     {
         IReadOnlyList<PluginValue> args = [PluginValue.I32(HostCalls)];
         return new TimedScenario(
-            SupervisedId + (native ? Scenarios.NativeSuffix : string.Empty),
-            $"(e) ping({HostCalls}): {HostCalls} host calls in one invoke, supervisor -> {(native ? "Native AOT worker" : "worker")} -> supervisor, {WireFormat.MessagePackLengthPrefixed}",
+            SupervisedId,
+            $"(e) ping({HostCalls}): {HostCalls} host calls in one invoke, supervisor -> worker -> supervisor, {WireFormat.MessagePackLengthPrefixed}",
             WireFormat.MessagePackLengthPrefixed,
             iterations,
             TimedScenario.Async(

@@ -23,4 +23,10 @@ public enum WorkerExitCode
 
     /// <summary>A hardening measure the bootstrap asked for could not be applied; the worker refuses to run plugins without it.</summary>
     HardeningFailed = 15,
+
+    /// <summary>
+    /// The bootstrap asked for a wire format this worker build cannot speak (the Native AOT worker speaks only the
+    /// JSON formats).
+    /// </summary>
+    UnsupportedWire = 16,
 }

@@ -81,7 +81,10 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     /// Where the supervisor's <see cref="Meter"/> (<see cref="IsolatedPluginsTelemetry.MeterName"/>) comes from: the
     /// host's factory under dependency injection; a meter of its own when <see langword="null"/>.
     /// </param>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// An option is out of range, or <see cref="PluginSupervisorOptions.WireFormat"/> names a format the worker cannot
+    /// speak (MessagePack with the Native AOT worker).
+    /// </exception>
     /// <exception cref="FileNotFoundException">The worker executable is missing.</exception>
     public PluginSupervisor(PluginSupervisorOptions? options = null, ILoggerFactory? loggerFactory = null, IHostContext? hostContext = null, IMeterFactory? meterFactory = null)
     {
@@ -89,6 +92,16 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         this.options.Validate();
         logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SochDb.Isolated.Supervisor");
         workerPath = WorkerLauncher.Resolve(this.options.WorkerPath);
+        try
+        {
+            // Checked now, so a wire format the worker cannot speak fails here rather than at every worker start.
+            _ = WorkerLauncher.ResolveWire(this.options.WireFormat, workerPath);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), this.options.WireFormat, ex.Message);
+        }
+
         try
         {
             isolation = WorkerIsolationFactory.Create(this.options.Isolation, logger);

@@ -85,8 +85,13 @@ public sealed class PluginSupervisorOptions
     /// <summary>Gets or sets the wall-clock budget of <c>soch_init</c> (default 5 s).</summary>
     public TimeSpan InitTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Gets or sets the channel encoding (default MessagePack with a length prefix: the fastest measured).</summary>
-    public WireFormat WireFormat { get; set; } = WireFormat.MessagePackLengthPrefixed;
+    /// <summary>
+    /// Gets or sets the channel encoding. Default <see langword="null"/>: the best the worker speaks —
+    /// <see cref="WireFormat.MessagePackLengthPrefixed"/> for the framework-dependent worker,
+    /// <see cref="WireFormat.JsonLengthPrefixed"/> for the Native AOT worker (see <see cref="WorkerPath"/>), which
+    /// cannot run MessagePack's run-time generated formatters. Naming MessagePack with a Native AOT worker is an error.
+    /// </summary>
+    public WireFormat? WireFormat { get; set; }
 
     /// <summary>
     /// Gets or sets the largest message the supervisor accepts from a worker, in bytes (default 96 MiB;
@@ -113,9 +118,8 @@ public sealed class PluginSupervisorOptions
 
     /// <summary>
     /// Gets or sets the worker executable: a path to <c>SochDb.Isolated.Worker.dll</c> (run with the current
-    /// <c>dotnet</c> host), to its apphost, or to the Native AOT worker (<c>eng/publish-native-worker.sh</c>: starts in a
-    /// fraction of the time and memory, speaks every <see cref="WireFormat"/>). Default: the framework-dependent worker
-    /// shipped beside this assembly.
+    /// <c>dotnet</c> host), to its apphost, or to the Native AOT worker (<c>eng/publish-native-worker.sh</c>; starts
+    /// in a fraction of the time and memory). Default: the framework-dependent worker shipped beside this assembly.
     /// </summary>
     public string? WorkerPath { get; set; }
 
@@ -246,7 +250,7 @@ public sealed class PluginSupervisorOptions
             throw new ArgumentOutOfRangeException(nameof(WorkerLogLevel), WorkerLogLevel, "Unknown log level.");
         }
 
-        if (!Enum.IsDefined(WireFormat))
+        if (WireFormat is { } wire && !Enum.IsDefined(wire))
         {
             throw new ArgumentOutOfRangeException(nameof(WireFormat), WireFormat, "Unknown wire format.");
         }

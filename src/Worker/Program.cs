@@ -23,6 +23,11 @@ using var loggerFactory = LoggerFactory.Create(builder =>
     builder.AddProvider(new StderrLoggerProvider((LogLevel)bootstrap.LogLevel, Console.Error));
 });
 var logger = loggerFactory.CreateLogger("SochDb.Isolated.Worker");
+if (!RpcChannel.IsSupported(bootstrap.Wire))
+{
+    WorkerLog.StartupFailed(logger, $"this worker build cannot speak the {bootstrap.Wire} wire format (a Native AOT worker speaks {WireFormat.JsonLengthPrefixed} and {WireFormat.JsonHeaders}); set the supervisor's WireFormat accordingly");
+    return (int)WorkerExitCode.UnsupportedWire;
+}
 
 // Limits first, while nothing but trusted runtime code has run: a worker that cannot apply what it was asked for
 // refuses to go on rather than run plugins without it.

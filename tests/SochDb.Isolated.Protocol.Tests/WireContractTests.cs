@@ -76,32 +76,6 @@ public sealed class WireContractTests
     }
 
     [Fact]
-    public void MessagePack_GeneratedShapes_WriteWhatMessagePackCSharpWrites()
-    {
-        // The formatter moved from MessagePack-CSharp (run-time emitted code) to Nerdbank.MessagePack (compile-time
-        // shapes, so the Native AOT worker speaks it too); [Key(n)] beside [DataMember(Order = n)] keeps protocol
-        // v2's bytes exactly.
-        var options = MessagePackSerializerOptions.Standard.WithResolver(StandardResolver.Instance);
-        var serializer = new Nerdbank.MessagePack.MessagePackSerializer();
-        var request = new InvokeBatchRequest { CallId = 3, Function = "f", Rows = [[new WireValue { Type = PluginValueType.F64, Bits = -1 }, new WireValue { Type = PluginValueType.Bytes, Bytes = [9] }]], Fuel = 1 << 40, TraceParent = "00-t" };
-        var response = new InvokeResponse { Results = [new WireValue { Type = PluginValueType.I64, Bits = long.MinValue }], Error = new WorkerError { Kind = ErrorKind.Trap, Message = "m" }, FuelConsumed = 12 };
-
-        Assert.Equal(MessagePackSerializer.Serialize(request, options), serializer.Serialize(request, Shape<InvokeBatchRequest>()));
-        Assert.Equal(MessagePackSerializer.Serialize(response, options), serializer.Serialize(response, Shape<InvokeResponse>()));
-    }
-
-    [Fact]
-    public void MessagePack_EveryMessageField_HasAKeyEqualToItsOrder()
-    {
-        foreach (var property in typeof(InvokeRequest).Assembly.GetTypes().Where(t => t.Namespace == typeof(InvokeRequest).Namespace).SelectMany(t => t.GetProperties()))
-        {
-            var order = property.GetCustomAttribute<DataMemberAttribute>()?.Order;
-            var key = property.GetCustomAttribute<Nerdbank.MessagePack.KeyAttribute>()?.Index;
-            Assert.True(order == key, $"{property.DeclaringType!.Name}.{property.Name}: DataMember order {order}, Key {key}");
-        }
-    }
-
-    [Fact]
     public void Json_GeneratedMetadata_WritesWhatReflectionWrites()
     {
         // The JSON formats use WireJsonContext only (no reflection fallback, for the Native AOT worker): its output
@@ -122,5 +96,13 @@ public sealed class WireContractTests
         Assert.All(messages, type => Assert.NotNull(WireJsonContext.Default.GetTypeInfo(type)));
     }
 
-    private static PolyType.ITypeShape<T> Shape<T>() => (PolyType.ITypeShape<T>)WireShapes.GeneratedTypeShapeProvider.GetTypeShape(typeof(T))!;
+    [Theory]
+    [InlineData(WireFormat.JsonLengthPrefixed, true)]
+    [InlineData(WireFormat.JsonHeaders, true)]
+    [InlineData(WireFormat.MessagePackLengthPrefixed, true)]
+    [InlineData((WireFormat)9, false)]
+    public void IsSupported_InAJitProcess_IsEveryKnownFormat(WireFormat format, bool supported)
+    {
+        Assert.Equal(supported, RpcChannel.IsSupported(format));
+    }
 }

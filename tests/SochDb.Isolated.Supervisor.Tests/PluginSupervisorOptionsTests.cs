@@ -117,7 +117,7 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(0, options.WarmPoolSize);
         Assert.Equal(100_000_000, options.InitFuel);
         Assert.Equal(TimeSpan.FromSeconds(5), options.InitTimeout);
-        Assert.Equal(WireFormat.MessagePackLengthPrefixed, options.WireFormat);
+        Assert.Null(options.WireFormat);
         Assert.Equal(96L * 1024 * 1024, options.MaxMessageBytes);
         Assert.Equal(10_000, options.MaxBatchRows);
         Assert.Equal(TimeSpan.FromSeconds(60), options.MaxBatchDuration);

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.Serialization;
 using System.Text;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -12,31 +11,26 @@ public sealed class EngineSettings
 {
     /// <summary>Gets or sets the guest stack limit in bytes (deep recursion traps with a stack overflow).</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("maxWasmStackBytes")]
     public int MaxWasmStackBytes { get; set; } = 512 * 1024;
 
     /// <summary>Gets or sets the epoch tick in milliseconds: the resolution of call deadlines.</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("epochTickMs")]
     public int EpochTickMs { get; set; } = 1;
 
     /// <summary>Gets or sets a value indicating whether SIMD is enabled.</summary>
     [DataMember(Order = 2)]
-    [Key(2)]
     [JsonPropertyName("simd")]
     public bool Simd { get; set; } = true;
 
     /// <summary>Gets or sets a value indicating whether bulk-memory operations are enabled.</summary>
     [DataMember(Order = 3)]
-    [Key(3)]
     [JsonPropertyName("bulkMemory")]
     public bool BulkMemory { get; set; } = true;
 
     /// <summary>Gets or sets a value indicating whether multi-value results are enabled.</summary>
     [DataMember(Order = 4)]
-    [Key(4)]
     [JsonPropertyName("multiValue")]
     public bool MultiValue { get; set; } = true;
 

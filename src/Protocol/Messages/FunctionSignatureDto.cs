@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -10,19 +9,16 @@ public sealed class FunctionSignatureDto
 {
     /// <summary>Gets or sets the export name.</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("function")]
     public string Function { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the parameter types.</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("params")]
     public PluginValueType[] Params { get; set; } = [];
 
     /// <summary>Gets or sets the result types.</summary>
     [DataMember(Order = 2)]
-    [Key(2)]
     [JsonPropertyName("returns")]
     public PluginValueType[] Returns { get; set; } = [];
 }

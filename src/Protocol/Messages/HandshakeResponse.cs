@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -10,31 +9,26 @@ public sealed class HandshakeResponse
 {
     /// <summary>Gets or sets the worker's <see cref="ProtocolConstants.Version"/>.</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("protocolVersion")]
     public int ProtocolVersion { get; set; }
 
     /// <summary>Gets or sets the version of the Wasmtime library the worker loaded.</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("wasmtimeVersion")]
     public string WasmtimeVersion { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the <see cref="EngineSettings.ComputeHash"/> of the engine the worker built.</summary>
     [DataMember(Order = 2)]
-    [Key(2)]
     [JsonPropertyName("engineSettingsHash")]
     public string EngineSettingsHash { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the per-worker secret the supervisor passed privately at start; proves the peer is the spawned worker.</summary>
     [DataMember(Order = 3)]
-    [Key(3)]
     [JsonPropertyName("secret")]
     public string Secret { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the worker's process id.</summary>
     [DataMember(Order = 4)]
-    [Key(4)]
     [JsonPropertyName("workerPid")]
     public int WorkerPid { get; set; }
 
@@ -44,7 +38,6 @@ public sealed class HandshakeResponse
     /// report carries its own <see cref="WorkerHardeningReport.Version"/>.
     /// </summary>
     [DataMember(Order = 5)]
-    [Key(5)]
     [JsonPropertyName("hardening")]
     public WorkerHardeningReport? Hardening { get; set; }
 }

@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -10,13 +9,11 @@ public sealed class HostCallResponse
 {
     /// <summary>Gets or sets the <see cref="HostStatus"/> code.</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("status")]
     public int Status { get; set; }
 
     /// <summary>Gets or sets the bytes to hand to the guest (row, scan list, hits, config value, callee output).</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("data")]
     public byte[]? Data { get; set; }
 }

@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -13,25 +12,21 @@ public sealed class InvokeBatchRequest
 {
     /// <summary>Gets or sets the supervisor's id for the batch; every row's host calls carry it.</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("callId")]
     public long CallId { get; set; }
 
     /// <summary>Gets or sets the export to call.</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("function")]
     public string Function { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the argument rows, one call each.</summary>
     [DataMember(Order = 2)]
-    [Key(2)]
     [JsonPropertyName("rows")]
     public WireValue[][] Rows { get; set; } = [];
 
     /// <summary>Gets or sets the fuel each row may consume (the per-call limit).</summary>
     [DataMember(Order = 3)]
-    [Key(3)]
     [JsonPropertyName("fuel")]
     public long Fuel { get; set; }
 
@@ -41,13 +36,11 @@ public sealed class InvokeBatchRequest
     /// <see cref="ErrorKind.FuelExhausted"/> without running.
     /// </summary>
     [DataMember(Order = 4)]
-    [Key(4)]
     [JsonPropertyName("fuelBudget")]
     public long FuelBudget { get; set; }
 
     /// <summary>Gets or sets each row's wall-clock budget in milliseconds (the per-call timeout).</summary>
     [DataMember(Order = 5)]
-    [Key(5)]
     [JsonPropertyName("timeoutMs")]
     public long TimeoutMs { get; set; }
 
@@ -57,7 +50,6 @@ public sealed class InvokeBatchRequest
     /// <see cref="ErrorKind.Timeout"/> without running, so the worker answers before the supervisor's deadline.
     /// </summary>
     [DataMember(Order = 6)]
-    [Key(6)]
     [JsonPropertyName("batchTimeoutMs")]
     public long BatchTimeoutMs { get; set; }
 
@@ -66,7 +58,6 @@ public sealed class InvokeBatchRequest
     /// it is not traced. The worker echoes it in the call's host calls.
     /// </summary>
     [DataMember(Order = 7)]
-    [Key(7)]
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; set; }
 }

@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -10,25 +9,21 @@ public sealed class InvokeBatchResponse
 {
     /// <summary>Gets or sets each row's results or error and what it consumed.</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("rows")]
     public InvokeResponse[] Rows { get; set; } = [];
 
     /// <summary>Gets or sets the fuel all rows consumed together.</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("fuelConsumed")]
     public long FuelConsumed { get; set; }
 
     /// <summary>Gets or sets the instance's linear memory after the last row, in bytes.</summary>
     [DataMember(Order = 2)]
-    [Key(2)]
     [JsonPropertyName("memoryBytes")]
     public long MemoryBytes { get; set; }
 
     /// <summary>Gets or sets the largest linear memory the worker has seen for this plugin, in bytes.</summary>
     [DataMember(Order = 3)]
-    [Key(3)]
     [JsonPropertyName("peakMemoryBytes")]
     public long PeakMemoryBytes { get; set; }
 }

@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -10,31 +9,26 @@ public sealed class InvokeRequest
 {
     /// <summary>Gets or sets the supervisor's id for this call, for logs and audit records.</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("callId")]
     public long CallId { get; set; }
 
     /// <summary>Gets or sets the export to call.</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("function")]
     public string Function { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the arguments.</summary>
     [DataMember(Order = 2)]
-    [Key(2)]
     [JsonPropertyName("args")]
     public WireValue[] Args { get; set; } = [];
 
     /// <summary>Gets or sets the fuel the call may consume.</summary>
     [DataMember(Order = 3)]
-    [Key(3)]
     [JsonPropertyName("fuel")]
     public long Fuel { get; set; }
 
     /// <summary>Gets or sets the call's wall-clock budget in milliseconds.</summary>
     [DataMember(Order = 4)]
-    [Key(4)]
     [JsonPropertyName("timeoutMs")]
     public long TimeoutMs { get; set; }
 
@@ -44,7 +38,6 @@ public sealed class InvokeRequest
     /// or a negative value comes back as the <c>i64</c>.
     /// </summary>
     [DataMember(Order = 5)]
-    [Key(5)]
     [JsonPropertyName("statusOrBuffer")]
     public bool StatusOrBuffer { get; set; }
 
@@ -53,7 +46,6 @@ public sealed class InvokeRequest
     /// it is not traced. The worker echoes it in the call's host calls.
     /// </summary>
     [DataMember(Order = 6)]
-    [Key(6)]
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; set; }
 }

@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -10,19 +9,16 @@ public sealed class LoadResponse
 {
     /// <summary>Gets or sets the error, or <see langword="null"/> on success.</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("error")]
     public WorkerError? Error { get; set; }
 
     /// <summary>Gets or sets the linear memory of the instance after instantiation and <c>soch_init</c>, in bytes.</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("memoryBytes")]
     public long MemoryBytes { get; set; }
 
     /// <summary>Gets or sets the fuel <c>soch_init</c> consumed (0 when the module has none).</summary>
     [DataMember(Order = 2)]
-    [Key(2)]
     [JsonPropertyName("initFuelConsumed")]
     public long InitFuelConsumed { get; set; }
 }

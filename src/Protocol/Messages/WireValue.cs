@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -13,19 +12,16 @@ public sealed class WireValue
 {
     /// <summary>Gets or sets the value's type.</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("type")]
     public PluginValueType Type { get; set; }
 
     /// <summary>Gets or sets the raw bits of a numeric value (an <c>i32</c> sign-extended, an <c>f32</c> in the low 32 bits).</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("bits")]
     public long Bits { get; set; }
 
     /// <summary>Gets or sets the payload of a <c>bytes</c> value, or the UTF-8 of a <c>string</c> value.</summary>
     [DataMember(Order = 2)]
-    [Key(2)]
     [JsonPropertyName("bytes")]
     public byte[]? Bytes { get; set; }
 }

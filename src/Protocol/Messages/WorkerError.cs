@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
-using Nerdbank.MessagePack;
 
 namespace SochDb.Isolated.Protocol.Messages;
 
@@ -10,43 +9,36 @@ public sealed class WorkerError
 {
     /// <summary>Gets or sets the stable error kind.</summary>
     [DataMember(Order = 0)]
-    [Key(0)]
     [JsonPropertyName("kind")]
     public ErrorKind Kind { get; set; }
 
     /// <summary>Gets or sets a message naming what went wrong.</summary>
     [DataMember(Order = 1)]
-    [Key(1)]
     [JsonPropertyName("message")]
     public string Message { get; set; } = string.Empty;
 
     /// <summary>Gets or sets the Wasmtime trap code, for <see cref="ErrorKind.Trap"/>.</summary>
     [DataMember(Order = 2)]
-    [Key(2)]
     [JsonPropertyName("trapCode")]
     public string? TrapCode { get; set; }
 
     /// <summary>Gets or sets the fuel consumed before the error.</summary>
     [DataMember(Order = 3)]
-    [Key(3)]
     [JsonPropertyName("fuelConsumed")]
     public long FuelConsumed { get; set; }
 
     /// <summary>Gets or sets the time spent before the error, in milliseconds.</summary>
     [DataMember(Order = 4)]
-    [Key(4)]
     [JsonPropertyName("elapsedMs")]
     public double ElapsedMs { get; set; }
 
     /// <summary>Gets or sets the memory in use or asked for, for <see cref="ErrorKind.MemoryLimitExceeded"/>.</summary>
     [DataMember(Order = 5)]
-    [Key(5)]
     [JsonPropertyName("usedBytes")]
     public long UsedBytes { get; set; }
 
     /// <summary>Gets or sets the memory limit, for <see cref="ErrorKind.MemoryLimitExceeded"/>.</summary>
     [DataMember(Order = 6)]
-    [Key(6)]
     [JsonPropertyName("limitBytes")]
     public long LimitBytes { get; set; }
 }

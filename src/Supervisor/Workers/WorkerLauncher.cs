@@ -51,6 +51,42 @@ internal static class WorkerLauncher
             ?? throw new FileNotFoundException($"The worker executable was not found at '{candidates[0]}' nor at '{candidates[1]}'. Set {nameof(PluginSupervisorOptions)}.{nameof(PluginSupervisorOptions.WorkerPath)}.", candidates[0]);
     }
 
+    /// <summary>
+    /// Gets whether the worker at <paramref name="workerPath"/> is a Native AOT build: an executable with no managed
+    /// assembly beside it (a framework-dependent apphost always has its <c>.dll</c> next to it).
+    /// </summary>
+    /// <param name="workerPath">The resolved worker path.</param>
+    /// <returns><see langword="true"/> for the Native AOT worker.</returns>
+    internal static bool IsNativeAot(string workerPath)
+    {
+        if (workerPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        // Not Path.ChangeExtension: "SochDb.Isolated.Worker" has no extension, only dots in its name.
+        var stem = workerPath.EndsWith(".exe", StringComparison.OrdinalIgnoreCase) ? workerPath[..^4] : workerPath;
+        return !File.Exists(stem + ".dll");
+    }
+
+    /// <summary>Picks the channel encoding for a worker: the configured one, else the best that worker speaks.</summary>
+    /// <param name="configured">The configured format, <see langword="null"/> for automatic.</param>
+    /// <param name="workerPath">The resolved worker path.</param>
+    /// <returns>The format to bootstrap the worker with.</returns>
+    /// <exception cref="ArgumentException">MessagePack was configured for a Native AOT worker, which cannot speak it.</exception>
+    internal static Protocol.WireFormat ResolveWire(Protocol.WireFormat? configured, string workerPath)
+    {
+        var native = IsNativeAot(workerPath);
+        if (configured is { } format)
+        {
+            return native && format is Protocol.WireFormat.MessagePackLengthPrefixed
+                ? throw new ArgumentException($"The worker at '{workerPath}' is a Native AOT build, which speaks only the JSON wire formats; set {nameof(PluginSupervisorOptions)}.{nameof(PluginSupervisorOptions.WireFormat)} to {Protocol.WireFormat.JsonLengthPrefixed} or leave it unset.", nameof(configured))
+                : format;
+        }
+
+        return native ? Protocol.WireFormat.JsonLengthPrefixed : Protocol.WireFormat.MessagePackLengthPrefixed;
+    }
+
     /// <summary>Where the worker is looked for when none is configured, first match wins. Pure, for tests.</summary>
     /// <param name="baseDirectory">The application's base directory.</param>
     /// <returns>The full paths, beside the supervisor first, then the package's folder.</returns>

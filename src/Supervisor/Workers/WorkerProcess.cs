@@ -201,7 +201,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the worker could not be placed in its OS group ({isolation.Mode}): {ex.Message}", ex);
             }
 
-            var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = options.WireFormat, LogLevel = (int)options.WorkerLogLevel, Hardening = hardening.WorkerRequest };
+            var wire = WorkerLauncher.ResolveWire(options.WireFormat, workerPath);
+            var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = wire, LogLevel = (int)options.WorkerLogLevel, Hardening = hardening.WorkerRequest };
             await process.StandardInput.WriteLineAsync(bootstrap.ToJsonLine().AsMemory(), budget.Token).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(budget.Token).ConfigureAwait(false);
             process.StandardInput.Close();
@@ -217,8 +218,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
             // The socket file is only needed to connect. Removing it now means nothing else can connect, and a
             // supervisor that is killed later leaves no stale file behind in the temp folder.
             worker.SocketPath = RemoveSocketFile(pipeName);
-            worker.channel = new FrameLimitStream(pipe, options.WireFormat, options.MaxMessageBytes);
-            worker.rpc = RpcChannel.Create(worker.channel, options.WireFormat);
+            worker.channel = new FrameLimitStream(pipe, wire, options.MaxMessageBytes);
+            worker.rpc = RpcChannel.Create(worker.channel, wire);
             worker.rpc.Disconnected += worker.OnDisconnected;
             worker.rpc.AddLocalRpcMethod(WorkerMethods.HostCall, worker.HandleHostCallAsync);
             worker.rpc.StartListening();

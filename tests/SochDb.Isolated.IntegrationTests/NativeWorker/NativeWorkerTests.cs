@@ -3,14 +3,16 @@ using System.Text;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
 using SochDb.Isolated.Supervisor;
+using SochDb.Isolated.Supervisor.Workers;
 using SochDb.Isolated.Tests;
 
 namespace SochDb.Isolated.IntegrationTests.NativeWorker;
 
 /// <summary>
 /// The Native AOT worker (<c>eng/publish-native-worker.sh</c>) against real supervisors: the paths that differ from the
-/// framework-dependent worker — every wire format with compile-time metadata only, RPC target metadata, Wasmtime's
-/// typed host callbacks without a JIT. The whole suite runs against it with <c>SOCHDB_TEST_WORKER</c> (see README).
+/// framework-dependent worker — JSON wire with generated metadata only, RPC target metadata, Wasmtime's typed host
+/// callbacks without a JIT — and its refusal of MessagePack. The whole suite runs against it with
+/// <c>SOCHDB_TEST_WORKER</c> (see docs/benchmarks.md).
 /// </summary>
 public sealed class NativeWorkerTests : SupervisorTestBase
 {
@@ -32,19 +34,13 @@ public sealed class NativeWorkerTests : SupervisorTestBase
 
     private const string EchoSignature = "[exports]\nfunctions = [\"echo\"]\n[exports.signatures.echo]\nparams = [\"bytes\"]\nreturns = [\"bytes\"]";
 
-    [SkippableTheory]
-    [InlineData(WireFormat.MessagePackLengthPrefixed)]
-    [InlineData(WireFormat.JsonLengthPrefixed)]
-    [InlineData(WireFormat.JsonHeaders)]
-    public async Task InvokeAsync_NativeWorkerEveryWireFormat_CarriesEveryValueType(WireFormat format)
+    [SkippableFact]
+    public async Task LoadAsync_NativeWorker_SpeaksJsonAndCarriesEveryValueType()
     {
         var path = await NativeWorkerPathAsync();
-        var supervisor = CreateSupervisor(o =>
-        {
-            o.WorkerPath = path;
-            o.WireFormat = format;
-        });
+        var supervisor = CreateSupervisor(o => o.WorkerPath = path);
         var info = await supervisor.LoadAsync("n", Fixtures.Wasm("basic"), Manifest(EchoSignature)).DefaultTimeout();
+        Assert.True(WorkerLauncher.IsNativeAot(path));
         Assert.Equal(3, (await supervisor.InvokeAsync("n", "add", [PluginValue.I32(1), PluginValue.I32(2)])).Values[0].AsI32());
         Assert.Equal(long.MinValue + 5, (await supervisor.InvokeAsync("n", "add64", [PluginValue.I64(long.MinValue), PluginValue.I64(5)])).Values[0].AsI64());
         Assert.Equal(-0.75f, (await supervisor.InvokeAsync("n", "mulf32", [PluginValue.F32(0.5f), PluginValue.F32(-1.5f)])).Values[0].AsF32());
@@ -88,6 +84,38 @@ public sealed class NativeWorkerTests : SupervisorTestBase
     }
 
     [SkippableFact]
+    public async Task Constructor_MessagePackWithNativeWorker_ThrowsNamingTheWireFormat()
+    {
+        var path = await NativeWorkerPathAsync();
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => CreateSupervisor(o =>
+        {
+            o.WorkerPath = path;
+            o.WireFormat = WireFormat.MessagePackLengthPrefixed;
+        }));
+        Assert.Contains("Native AOT", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(PluginSupervisorOptions.WireFormat), ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Worker_NativeAskedForMessagePack_ExitsWithUnsupportedWire()
+    {
+        using var worker = Start(await NativeWorkerPathAsync());
+        try
+        {
+            await worker.StandardInput.WriteLineAsync(new WorkerBootstrap { PipeName = "never-connected", Secret = "s", Wire = WireFormat.MessagePackLengthPrefixed }.ToJsonLine());
+            worker.StandardInput.Close();
+            var stderr = worker.StandardError.ReadToEndAsync();
+            await worker.WaitForExitAsync().DefaultTimeout();
+            Assert.Equal((int)WorkerExitCode.UnsupportedWire, worker.ExitCode);
+            Assert.Contains("MessagePackLengthPrefixed", await stderr.DefaultTimeout(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Kill(worker);
+        }
+    }
+
+    [SkippableFact]
     public async Task Worker_NativeChannelClosed_ExitsWithParentLost()
     {
         var pipeName = "sochdb-test-" + Guid.NewGuid().ToString("N");
@@ -95,10 +123,10 @@ public sealed class NativeWorkerTests : SupervisorTestBase
         using var worker = Start(await NativeWorkerPathAsync());
         try
         {
-            await worker.StandardInput.WriteLineAsync(new WorkerBootstrap { PipeName = pipeName, Secret = "s3cret" }.ToJsonLine());
+            await worker.StandardInput.WriteLineAsync(new WorkerBootstrap { PipeName = pipeName, Secret = "s3cret", Wire = WireFormat.JsonLengthPrefixed }.ToJsonLine());
             worker.StandardInput.Close();
             await server.WaitForConnectionAsync().DefaultTimeout();
-            using (var rpc = RpcChannel.Create(server, WireFormat.MessagePackLengthPrefixed))
+            using (var rpc = RpcChannel.Create(server, WireFormat.JsonLengthPrefixed))
             {
                 rpc.StartListening();
                 var hello = await rpc.InvokeAsync<HandshakeResponse>(WorkerMethods.Handshake, new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version }).DefaultTimeout();

@@ -120,4 +120,34 @@ public sealed class WorkerLauncherTests
 
         Assert.Equal(missing, error.FileName);
     }
+
+    [Fact]
+    public void ResolveWire_Unset_PicksMessagePackForTheManagedWorkerAndJsonForTheNativeOne()
+    {
+        var folder = Directory.CreateTempSubdirectory("sochdb-launcher-");
+        try
+        {
+            var managedHost = Path.Combine(folder.FullName, "SochDb.Isolated.Worker");
+            File.WriteAllText(managedHost, string.Empty);
+            File.WriteAllText(managedHost + ".dll", string.Empty);
+            var nativeFolder = folder.CreateSubdirectory("native");
+            var native = Path.Combine(nativeFolder.FullName, "SochDb.Isolated.Worker");
+            File.WriteAllText(native, string.Empty);
+
+            Assert.False(WorkerLauncher.IsNativeAot(managedHost + ".dll"));
+            Assert.False(WorkerLauncher.IsNativeAot(managedHost));
+            Assert.True(WorkerLauncher.IsNativeAot(native));
+            Assert.Equal(WireFormat.MessagePackLengthPrefixed, WorkerLauncher.ResolveWire(null, managedHost + ".dll"));
+            Assert.Equal(WireFormat.MessagePackLengthPrefixed, WorkerLauncher.ResolveWire(null, managedHost));
+            Assert.Equal(WireFormat.JsonLengthPrefixed, WorkerLauncher.ResolveWire(null, native));
+            Assert.Equal(WireFormat.JsonHeaders, WorkerLauncher.ResolveWire(WireFormat.JsonHeaders, native));
+            Assert.Equal(WireFormat.JsonHeaders, WorkerLauncher.ResolveWire(WireFormat.JsonHeaders, managedHost));
+            var error = Assert.Throws<ArgumentException>(() => WorkerLauncher.ResolveWire(WireFormat.MessagePackLengthPrefixed, native));
+            Assert.Contains(native, error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }
