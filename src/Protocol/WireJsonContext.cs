@@ -8,7 +8,7 @@ namespace SochDb.Isolated.Protocol;
 /// JSON free of run-time reflection, which is what lets the worker be published with Native AOT, and it closes the
 /// contract: a type that is not listed here cannot travel.
 /// </summary>
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Default)]
 [JsonSerializable(typeof(WorkerBootstrap))]
 [JsonSerializable(typeof(HandshakeRequest))]
 [JsonSerializable(typeof(HandshakeResponse))]

@@ -29,6 +29,10 @@ internal sealed class PluginInstance : IDisposable
     private readonly Linker linker;
     private readonly long memoryLimitBytes;
     private readonly Dictionary<string, FunctionSignatureDto> signatures;
+
+    // Exports of the current instance, looked up once: a lookup builds a Function (its parameter and result kinds
+    // included) through several native calls, which a batch would otherwise pay on every row. Cleared with the instance.
+    private readonly Dictionary<string, Function> functions = new(StringComparer.Ordinal);
     private readonly long initFuel;
     private readonly long initTimeoutMs;
     private Store? store;
@@ -266,7 +270,11 @@ internal sealed class PluginInstance : IDisposable
     private InvokeResponse Call(InvokeRequest request)
     {
         var activeStore = store!;
-        var function = instance!.GetFunction(request.Function);
+        if (!functions.TryGetValue(request.Function, out var function) && (function = instance!.GetFunction(request.Function)) is not null)
+        {
+            functions[request.Function] = function;
+        }
+
         if (function is null)
         {
             return new InvokeResponse { Error = Error(ErrorKind.FunctionNotFound, $"the plugin exports no function named '{request.Function}'") };
@@ -288,22 +296,30 @@ internal sealed class PluginInstance : IDisposable
         InvokeResponse response;
         try
         {
-            var boxes = new List<ValueBox>(request.Args.Length + 2);
+            // A buffer argument takes two wasm parameters (pointer, length); the rest one each.
+            var slots = request.Args.Length;
+            foreach (var arg in request.Args)
+            {
+                slots += arg.Type is PluginValueType.Bytes or PluginValueType.String ? 1 : 0;
+            }
+
+            var boxes = new ValueBox[slots];
+            var next = 0;
             foreach (var arg in request.Args)
             {
                 if (arg.Type is PluginValueType.Bytes or PluginValueType.String)
                 {
                     var (ptr, len) = CopyIn(arg.Bytes ?? []);
-                    boxes.Add(ptr);
-                    boxes.Add(len);
+                    boxes[next++] = ptr;
+                    boxes[next++] = len;
                 }
                 else
                 {
-                    boxes.Add(ToBox(arg));
+                    boxes[next++] = ToBox(arg);
                 }
             }
 
-            var raw = function.Invoke(boxes.ToArray());
+            var raw = function.Invoke(boxes);
             response = bridge.DeadlinePassed
                 ? new InvokeResponse { Error = TimeoutError(Stopwatch.GetElapsedTime(started), "while the host worked") }
                 : new InvokeResponse { Results = ConvertResults(function, signature, raw, request.StatusOrBuffer) };
@@ -513,6 +529,7 @@ internal sealed class PluginInstance : IDisposable
 
     private void DropInstance()
     {
+        functions.Clear();
         instance = null;
         memory = null;
         alloc = null;
