@@ -101,15 +101,16 @@ internal sealed class SupervisorMetrics : IDisposable
         callDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
     }
 
-    /// <summary>Records one row of a batch.</summary>
+    /// <summary>Records rows of a batch that had the same outcome.</summary>
     /// <param name="pluginId">The plugin.</param>
     /// <param name="function">The export.</param>
-    /// <param name="outcome">The row's outcome tag.</param>
-    public void BatchRow(string pluginId, string function, string outcome)
+    /// <param name="outcome">The rows' outcome tag.</param>
+    /// <param name="rows">How many rows; nothing is recorded for 0.</param>
+    public void BatchRows(string pluginId, string function, string outcome, long rows)
     {
-        if (batchRows.Enabled)
+        if (rows > 0 && batchRows.Enabled)
         {
-            batchRows.Add(1, new KeyValuePair<string, object?>(PluginIdTag, pluginId), new KeyValuePair<string, object?>(FunctionTag, function), new KeyValuePair<string, object?>(OutcomeTag, outcome));
+            batchRows.Add(rows, new KeyValuePair<string, object?>(PluginIdTag, pluginId), new KeyValuePair<string, object?>(FunctionTag, function), new KeyValuePair<string, object?>(OutcomeTag, outcome));
         }
     }
 
