@@ -10,7 +10,8 @@ namespace SochDb.Isolated.IntegrationTests;
 /// <summary>Host API v1 against real worker processes: every call checked, executed on the real store, audited.</summary>
 public sealed class HostFunctionTests : SupervisorTestBase
 {
-    private const string Grants = """
+    /// <summary>Reads and writes of table <c>items</c>, vector search, one config key; <c>get</c> and <c>put</c> signatures.</summary>
+    internal const string Grants = """
         [capabilities]
         can_read_table = ["items"]
         can_write_table = ["items"]
@@ -30,7 +31,7 @@ public sealed class HostFunctionTests : SupervisorTestBase
         """;
 
     /// <summary>Generous deadlines: these tests are about authority, not time, and a loaded CI box is slow.</summary>
-    private const string Roomy = "memory_limit_mb = 2\ntimeout_ms = 10000\nfuel_limit = 10_000_000";
+    internal const string Roomy = "memory_limit_mb = 2\ntimeout_ms = 10000\nfuel_limit = 10_000_000";
 
     private static readonly byte[] Host = Fixtures.Wasm("host");
 

@@ -16,22 +16,6 @@ namespace SochDb.Isolated.IntegrationTests.NativeWorker;
 /// </summary>
 public sealed class NativeWorkerTests : SupervisorTestBase
 {
-    private const string HostGrants = """
-        [capabilities]
-        can_read_table = ["items"]
-        can_write_table = ["items"]
-        [exports]
-        functions = ["get", "put", "steal"]
-        [exports.signatures.get]
-        params = ["i64"]
-        returns = ["bytes"]
-        [exports.signatures.put]
-        params = ["i64", "bytes"]
-        returns = ["i32"]
-        """;
-
-    private const string Roomy = "memory_limit_mb = 2\ntimeout_ms = 10000\nfuel_limit = 10_000_000";
-
     private const string EchoSignature = "[exports]\nfunctions = [\"echo\"]\n[exports.signatures.echo]\nparams = [\"bytes\"]\nreturns = [\"bytes\"]";
 
     [SkippableFact]
@@ -60,7 +44,7 @@ public sealed class NativeWorkerTests : SupervisorTestBase
     {
         var path = await NativeWorkerPathAsync();
         var supervisor = CreateSupervisor(o => o.WorkerPath = path);
-        await supervisor.LoadAsync("p", Fixtures.Wasm("host"), Manifest(HostGrants, resources: Roomy)).DefaultTimeout();
+        await supervisor.LoadAsync("p", Fixtures.Wasm("host"), Manifest(HostFunctionTests.Grants, resources: HostFunctionTests.Roomy)).DefaultTimeout();
         var put = await supervisor.InvokeAsync("p", "put", [PluginValue.I64(7), PluginValue.Bytes("row seven"u8)]).DefaultTimeout();
         Assert.Equal(HostStatus.Ok, put.Values[0].AsI32());
         var get = await supervisor.InvokeAsync("p", "get", [PluginValue.I64(7)]).DefaultTimeout();
