@@ -124,33 +124,12 @@ internal sealed record BenchmarkOptions(BenchmarkProfile Profile, string? JsonPa
                 case "--quick":
                     profile = BenchmarkProfile.Quick;
                     break;
-                case "--json":
-                    if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
-                    {
-                        error = "--json needs a file path";
-                        return false;
-                    }
-
-                    json = args[++i];
+                case "--json" when TakeValue(args, ref i, out json, out error, "a file path"):
+                case "--guard" when TakeValue(args, ref i, out guard, out error, "the baseline file"):
+                case "--native-worker" when TakeValue(args, ref i, out native, out error, "the Native AOT worker's path"):
                     break;
-                case "--guard":
-                    if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
-                    {
-                        error = "--guard needs the baseline file";
-                        return false;
-                    }
-
-                    guard = args[++i];
-                    break;
-                case "--native-worker":
-                    if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
-                    {
-                        error = "--native-worker needs the Native AOT worker's path";
-                        return false;
-                    }
-
-                    native = args[++i];
-                    break;
+                case "--json" or "--guard" or "--native-worker":
+                    return false;
                 case "--no-native":
                     skipNative = true;
                     break;
@@ -167,6 +146,27 @@ internal sealed record BenchmarkOptions(BenchmarkProfile Profile, string? JsonPa
         }
 
         options = new BenchmarkOptions(profile, json) { GuardBaseline = guard, NativeWorker = native, SkipNative = skipNative };
+        return true;
+    }
+
+    /// <summary>Takes the value after the option at <paramref name="i"/>, which must not be another option.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="i">The option's index; moved onto its value when there is one.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="error">Why there is none.</param>
+    /// <param name="what">What the option needs, for the error.</param>
+    /// <returns>Whether a value was taken.</returns>
+    private static bool TakeValue(IReadOnlyList<string> args, ref int i, out string? value, out string? error, string what)
+    {
+        if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+        {
+            value = null;
+            error = $"{args[i]} needs {what}";
+            return false;
+        }
+
+        value = args[++i];
+        error = null;
         return true;
     }
 }
