@@ -85,6 +85,41 @@ public sealed class WorkerLifetimeTests
     }
 
     [Fact]
+    public async Task StartAsync_MessagePackForANativeWorker_FailsTypedWithoutStartingIt()
+    {
+        // An executable with no .dll beside it is taken for the Native AOT worker, which cannot speak MessagePack; the
+        // file can change after the supervisor checked it, so a start checks again and fails with a typed error.
+        var folder = Directory.CreateTempSubdirectory("sochdb-native-");
+        try
+        {
+            var native = Path.Combine(folder.FullName, "SochDb.Isolated.Worker");
+            await File.WriteAllTextAsync(native, string.Empty);
+            var options = new SochDb.Isolated.Supervisor.PluginSupervisorOptions { WireFormat = WireFormat.MessagePackLengthPrefixed };
+            var settings = new EngineSettings();
+            await using var isolation = SochDb.Isolated.Supervisor.Isolation.WorkerIsolationFactory.Create(options.Isolation, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+            var error = await Assert.ThrowsAsync<SochDb.Isolated.Supervisor.PluginException>(() => SochDb.Isolated.Supervisor.Workers.WorkerProcess.StartAsync(
+                "native-test",
+                native,
+                options,
+                settings,
+                settings.ComputeHash(),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+                (_, _) => Task.FromResult(new HostCallResponse()),
+                isolation,
+                new SochDb.Isolated.Supervisor.Isolation.WorkerLimits(512L << 20, 128, 1.0),
+                CancellationToken.None)).DefaultTimeout();
+
+            Assert.Equal(ErrorKind.SandboxFailed, error.Kind);
+            Assert.Contains("Native AOT", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task StartAsync_OnceConnected_RemovesTheSocketFile()
     {
         var options = new SochDb.Isolated.Supervisor.PluginSupervisorOptions();

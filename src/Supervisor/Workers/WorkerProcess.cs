@@ -145,6 +145,17 @@ internal sealed class WorkerProcess : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         await Prewarmed.Value.ConfigureAwait(false);
+        WireFormat wire;
+        try
+        {
+            // Checked when the supervisor was built; checked again here because the file at workerPath can change.
+            wire = WorkerLauncher.ResolveWire(options.WireFormat, workerPath);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new PluginException(ErrorKind.SandboxFailed, pluginId, ex.Message, ex);
+        }
+
         var pipeName = "sochdb-" + Guid.NewGuid().ToString("N");
         var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         IWorkerGroup group;
@@ -201,7 +212,6 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the worker could not be placed in its OS group ({isolation.Mode}): {ex.Message}", ex);
             }
 
-            var wire = WorkerLauncher.ResolveWire(options.WireFormat, workerPath);
             var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = wire, LogLevel = (int)options.WorkerLogLevel, Hardening = hardening.WorkerRequest };
             await process.StandardInput.WriteLineAsync(bootstrap.ToJsonLine().AsMemory(), budget.Token).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(budget.Token).ConfigureAwait(false);
