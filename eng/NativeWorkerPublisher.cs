@@ -47,8 +47,9 @@ internal static class NativeWorkerPublisher
             return NativeWorkerPublishResult.Failed($"eng/publish-native-worker.sh ran for more than {budget.TotalMinutes:0} minutes");
         }
 
-        var path = (await stdout.ConfigureAwait(false)).Trim().Split('\n')[^1];
-        var errors = (await stderr.ConfigureAwait(false)).Trim();
+        // Bounded too: a process the script left behind could hold the pipes open after the script itself exited.
+        var path = (await stdout.WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false)).Trim().Split('\n')[^1];
+        var errors = (await stderr.WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false)).Trim();
         return process.ExitCode switch
         {
             0 when File.Exists(path) => new(path, null, null),

@@ -18,8 +18,9 @@ if ! command -v clang >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
   exit 2
 fi
 
-# Its own artifacts folder, so this publish (another runtime identifier, another restore) never touches the obj/
-# folders an ordinary build of the solution uses at the same time.
+# Its own artifacts folder per output folder, so this publish (another runtime identifier, another restore) never
+# touches the obj/ folders of an ordinary build, nor those of another publish running at the same time (the tests and
+# the benchmark publish to different folders). No build servers: nothing outlives the script holding its output open.
 dotnet publish "$root/src/Worker/SochDb.Isolated.Worker.csproj" -c Release -r "$rid" -p:PublishAot=true \
-  --artifacts-path "$root/artifacts/native-build" -o "$out" -nologo -v quiet >&2
+  --artifacts-path "$root/artifacts/native-build/$(basename "$out")" -o "$out" --disable-build-servers -nologo -v quiet >&2
 echo "$out/SochDb.Isolated.Worker"

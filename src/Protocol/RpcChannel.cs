@@ -93,11 +93,17 @@ public static class RpcChannel
     ];
 
     // Only the generated metadata, no reflection fallback: the worker's Native AOT build has none, and a type missing
-    // from WireJsonContext must fail in every build rather than only in that one.
+    // from WireJsonContext must fail in every build rather than only in that one. The formatter's own options are kept,
+    // not replaced: their converters carry StreamJsonRpc's own traffic (the request id of a cancellation notice, the
+    // exception in an error reply), and WireJsonContext lists those types too.
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Every payload type has generated metadata in WireJsonContext; no reflection-based resolver is configured.")]
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Every payload type has generated metadata in WireJsonContext; no reflection-based resolver is configured.")]
-    private static SystemTextJsonFormatter CreateJsonFormatter() =>
-        new() { JsonSerializerOptions = new System.Text.Json.JsonSerializerOptions { TypeInfoResolver = WireJsonContext.Default } };
+    private static SystemTextJsonFormatter CreateJsonFormatter()
+    {
+        var formatter = new SystemTextJsonFormatter();
+        formatter.JsonSerializerOptions.TypeInfoResolver = WireJsonContext.Default;
+        return formatter;
+    }
 
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only reached where dynamic code is supported (CreateHandler checks), i.e. never in the trimmed Native AOT worker.")]
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only reached where dynamic code is supported (CreateHandler checks), i.e. never in the trimmed Native AOT worker.")]

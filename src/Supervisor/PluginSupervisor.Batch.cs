@@ -120,8 +120,8 @@ public sealed partial class PluginSupervisor
             {
                 var row = response.Rows[i];
                 results[i] = RowResult(slot, generation, callId, function, row, roundTrip);
-                fuelConsumed += Math.Max(0, row.FuelConsumed);
-                executionMicroseconds += Math.Max(0, row.DurationUs);
+                fuelConsumed = SaturatingAdd(fuelConsumed, row.FuelConsumed);
+                executionMicroseconds = SaturatingAdd(executionMicroseconds, row.DurationUs);
                 succeeded += row.Error is null ? 1 : 0;
             }
 
@@ -181,5 +181,15 @@ public sealed partial class PluginSupervisor
         }
 
         return new BatchRowResult(values, receipt, null);
+    }
+
+    /// <summary>
+    /// Adds a worker-reported figure to a sum: negative figures count as 0 and the sum stops at <see cref="long.MaxValue"/>,
+    /// so a worker cannot wrap a batch's total below zero and refund its fuel budget.
+    /// </summary>
+    internal static long SaturatingAdd(long sum, long reported)
+    {
+        var value = Math.Max(0, reported);
+        return sum > long.MaxValue - value ? long.MaxValue : sum + value;
     }
 }

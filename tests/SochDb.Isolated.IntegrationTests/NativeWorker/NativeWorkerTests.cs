@@ -100,6 +100,31 @@ public sealed class NativeWorkerTests : SupervisorTestBase
     }
 
     [SkippableFact]
+    public async Task Worker_NativeCallBeforeHandshake_IsRefusedAsARemoteError()
+    {
+        // The error reply is StreamJsonRpc's own message: it must be writable with the native build's metadata.
+        var pipeName = "sochdb-test-" + Guid.NewGuid().ToString("N");
+        await using var server = new System.IO.Pipes.NamedPipeServerStream(pipeName, System.IO.Pipes.PipeDirection.InOut, 1, System.IO.Pipes.PipeTransmissionMode.Byte, System.IO.Pipes.PipeOptions.Asynchronous | System.IO.Pipes.PipeOptions.CurrentUserOnly);
+        using var worker = Start(await NativeWorkerPathAsync());
+        try
+        {
+            await worker.StandardInput.WriteLineAsync(new WorkerBootstrap { PipeName = pipeName, Secret = "s3cret", Wire = WireFormat.JsonLengthPrefixed }.ToJsonLine());
+            worker.StandardInput.Close();
+            await server.WaitForConnectionAsync().DefaultTimeout();
+            using var rpc = RpcChannel.Create(server, WireFormat.JsonLengthPrefixed);
+            rpc.StartListening();
+            var ex = await Assert.ThrowsAsync<StreamJsonRpc.RemoteInvocationException>(() => rpc.InvokeAsync<InvokeResponse>(WorkerMethods.Invoke, new InvokeRequest { Function = "add" })).DefaultTimeout();
+            Assert.Equal((int)ErrorKind.ProtocolError, ex.ErrorCode);
+            var hello = await rpc.InvokeAsync<HandshakeResponse>(WorkerMethods.Handshake, new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version }).DefaultTimeout();
+            Assert.Equal("s3cret", hello.Secret);
+        }
+        finally
+        {
+            Kill(worker);
+        }
+    }
+
+    [SkippableFact]
     public async Task Worker_NativeChannelClosed_ExitsWithParentLost()
     {
         var pipeName = "sochdb-test-" + Guid.NewGuid().ToString("N");
