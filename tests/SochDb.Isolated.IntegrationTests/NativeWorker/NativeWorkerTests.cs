@@ -103,14 +103,11 @@ public sealed class NativeWorkerTests : SupervisorTestBase
     public async Task Worker_NativeCallBeforeHandshake_IsRefusedAsARemoteError()
     {
         // The error reply is StreamJsonRpc's own message: it must be writable with the native build's metadata.
-        var pipeName = "sochdb-test-" + Guid.NewGuid().ToString("N");
-        await using var server = new System.IO.Pipes.NamedPipeServerStream(pipeName, System.IO.Pipes.PipeDirection.InOut, 1, System.IO.Pipes.PipeTransmissionMode.Byte, System.IO.Pipes.PipeOptions.Asynchronous | System.IO.Pipes.PipeOptions.CurrentUserOnly);
-        using var worker = Start(await NativeWorkerPathAsync());
+        var (server, worker) = await StartConnectedAsync();
+        await using var channel = server;
+        using var process = worker;
         try
         {
-            await worker.StandardInput.WriteLineAsync(new WorkerBootstrap { PipeName = pipeName, Secret = "s3cret", Wire = WireFormat.JsonLengthPrefixed }.ToJsonLine());
-            worker.StandardInput.Close();
-            await server.WaitForConnectionAsync().DefaultTimeout();
             using var rpc = RpcChannel.Create(server, WireFormat.JsonLengthPrefixed);
             rpc.StartListening();
             var ex = await Assert.ThrowsAsync<StreamJsonRpc.RemoteInvocationException>(() => rpc.InvokeAsync<InvokeResponse>(WorkerMethods.Invoke, new InvokeRequest { Function = "add" })).DefaultTimeout();
@@ -127,14 +124,11 @@ public sealed class NativeWorkerTests : SupervisorTestBase
     [SkippableFact]
     public async Task Worker_NativeChannelClosed_ExitsWithParentLost()
     {
-        var pipeName = "sochdb-test-" + Guid.NewGuid().ToString("N");
-        await using var server = new System.IO.Pipes.NamedPipeServerStream(pipeName, System.IO.Pipes.PipeDirection.InOut, 1, System.IO.Pipes.PipeTransmissionMode.Byte, System.IO.Pipes.PipeOptions.Asynchronous | System.IO.Pipes.PipeOptions.CurrentUserOnly);
-        using var worker = Start(await NativeWorkerPathAsync());
+        var (server, worker) = await StartConnectedAsync();
+        await using var channel = server;
+        using var process = worker;
         try
         {
-            await worker.StandardInput.WriteLineAsync(new WorkerBootstrap { PipeName = pipeName, Secret = "s3cret", Wire = WireFormat.JsonLengthPrefixed }.ToJsonLine());
-            worker.StandardInput.Close();
-            await server.WaitForConnectionAsync().DefaultTimeout();
             using (var rpc = RpcChannel.Create(server, WireFormat.JsonLengthPrefixed))
             {
                 rpc.StartListening();
@@ -162,6 +156,29 @@ public sealed class NativeWorkerTests : SupervisorTestBase
         Skip.If(published.Unavailability is not null, published.Unavailability);
         Assert.True(published.Failure is null, published.Failure);
         return published.WorkerPath!;
+    }
+
+    /// <summary>Starts the native worker bootstrapped on JSON to a fresh pipe (secret <c>s3cret</c>) and waits until it connects.</summary>
+    private static async Task<(System.IO.Pipes.NamedPipeServerStream Server, Process Worker)> StartConnectedAsync()
+    {
+        var path = await NativeWorkerPathAsync();
+        var pipeName = "sochdb-test-" + Guid.NewGuid().ToString("N");
+        var server = new System.IO.Pipes.NamedPipeServerStream(pipeName, System.IO.Pipes.PipeDirection.InOut, 1, System.IO.Pipes.PipeTransmissionMode.Byte, System.IO.Pipes.PipeOptions.Asynchronous | System.IO.Pipes.PipeOptions.CurrentUserOnly);
+        var worker = Start(path);
+        try
+        {
+            await worker.StandardInput.WriteLineAsync(new WorkerBootstrap { PipeName = pipeName, Secret = "s3cret", Wire = WireFormat.JsonLengthPrefixed }.ToJsonLine());
+            worker.StandardInput.Close();
+            await server.WaitForConnectionAsync().DefaultTimeout();
+            return (server, worker);
+        }
+        catch
+        {
+            Kill(worker);
+            worker.Dispose();
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     private static Process Start(string path)
