@@ -12,8 +12,11 @@ public static class ProtocolConstants
     /// <c>[DataMember(Order = n)]</c> (2.6× faster to encode and decode than the field names of version 1, measured on
     /// a 1,000-row batch answer; see docs/benchmarks.md); the JSON formats keep the names of <c>[JsonPropertyName]</c>.
     /// A new field takes the next free number and is never renumbered.
+    /// Version 3: batches of numeric rows travel packed (<see cref="Messages.PackedRows"/> and
+    /// <see cref="Messages.PackedRowResults"/>: one buffer of raw bits and one array per figure instead of an object per
+    /// value and per row).
     /// </remarks>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>The wasm import module that holds the host functions.</summary>
     public const string HostModule = "sochdb";

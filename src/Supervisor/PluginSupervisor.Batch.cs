@@ -9,9 +9,6 @@ namespace SochDb.Isolated.Supervisor;
 /// <content>Batch calls: one export over many argument rows in one round trip.</content>
 public sealed partial class PluginSupervisor
 {
-    // What a value costs on the wire besides its bytes: type tag, bits, property names in the JSON formats.
-    private const long WireValueOverhead = 48;
-
     /// <summary>
     /// Calls one export once per argument row, in order, in one round trip to the worker: the way a database calls a
     /// function over a column. Each row is metered like a call (the manifest's per-call fuel limit and timeout, the
@@ -37,32 +34,20 @@ public sealed partial class PluginSupervisor
             throw new PluginException(ErrorKind.InvalidArguments, slot.Id, $"a batch of {rows.Count} rows is over the limit of {options.MaxBatchRows} (MaxBatchRows)");
         }
 
-        var wireRows = new WireValue[rows.Count][];
-        long bytes = 0;
-        for (var i = 0; i < rows.Count; i++)
+        var wireRows = BatchRows.From(rows, options.MaxMessageBytes);
+        if (wireRows.WireBytes > options.MaxMessageBytes)
         {
-            var row = rows[i] ?? [];
-            wireRows[i] = [.. row.Select(a => new WireValue { Type = a.Type, Bits = a.RawBits, Bytes = a.RawBytes })];
-            foreach (var value in wireRows[i])
-            {
-                // Base64 in the JSON formats: four bytes on the wire for every three.
-                bytes += WireValueOverhead + ((value.Bytes?.LongLength ?? 0) * 4 / 3);
-            }
-        }
-
-        if (bytes > options.MaxMessageBytes)
-        {
-            throw new PluginException(ErrorKind.InvalidArguments, slot.Id, $"a batch of about {bytes} bytes is over the limit of {options.MaxMessageBytes} bytes (MaxMessageBytes)");
+            throw new PluginException(ErrorKind.InvalidArguments, slot.Id, $"a batch of about {wireRows.WireBytes} bytes is over the limit of {options.MaxMessageBytes} bytes (MaxMessageBytes)");
         }
 
         // The batch runs to completion even if the caller stops waiting, so the gate and the accounting stay right.
         return InvokeBatchCoreAsync(slot, function, wireRows, cancellationToken).WaitAsync(cancellationToken);
     }
 
-    private Task<BatchResult> InvokeBatchCoreAsync(PluginSlot slot, string function, WireValue[][] rows, CancellationToken cancellationToken)
+    private Task<BatchResult> InvokeBatchCoreAsync(PluginSlot slot, string function, BatchRows rows, CancellationToken cancellationToken)
         => RunRoutedAsync(slot, function, batch: true, (generation, callId, attempt) => InvokeBatchOnAsync(slot, generation, callId, attempt, function, rows, cancellationToken), cancellationToken);
 
-    private async Task<BatchResult> InvokeBatchOnAsync(PluginSlot slot, PluginGeneration generation, long callId, CallAttempt attempt, string function, WireValue[][] rows, CancellationToken cancellationToken)
+    private async Task<BatchResult> InvokeBatchOnAsync(PluginSlot slot, PluginGeneration generation, long callId, CallAttempt attempt, string function, BatchRows rows, CancellationToken cancellationToken)
     {
         var counters = generation.Counters;
         var counted = false;
@@ -74,14 +59,15 @@ public sealed partial class PluginSupervisor
             }
 
             ThrowIfQuarantined(slot);
-            if (rows.Length == 0)
+            var count = rows.Count;
+            if (count == 0)
             {
                 return new BatchResult([], 0, TimeSpan.Zero);
             }
 
             // Every row is a call in the statistics, whether it runs, fails in the guest or is lost with the worker.
-            Interlocked.Add(ref totalInvocations, rows.Length);
-            Interlocked.Add(ref counters.TotalCalls, rows.Length);
+            Interlocked.Add(ref totalInvocations, count);
+            Interlocked.Add(ref counters.TotalCalls, count);
             counted = true;
             var resources = generation.Manifest.Resources;
             var rowTimeout = TimeSpan.FromMilliseconds(resources.TimeoutMs);
@@ -89,14 +75,15 @@ public sealed partial class PluginSupervisor
             // Each row keeps the per-call timeout (enforced in the worker by the epoch deadline); the batch as a whole
             // gets the sum, capped so one batch cannot hold the plugin's turn indefinitely. The worker stops starting
             // rows when the batch budget is spent, so it answers before the supervisor's deadline kills it.
-            var batchTimeout = TimeSpan.FromTicks((long)Math.Min(rowTimeout.Ticks * (double)rows.Length, options.MaxBatchDuration.Ticks));
+            var batchTimeout = TimeSpan.FromTicks((long)Math.Min(rowTimeout.Ticks * (double)count, options.MaxBatchDuration.Ticks));
             var worker = await EnsureWorkerAsync(slot, generation, cancellationToken).ConfigureAwait(false);
             attempt.Worker = worker;
             var request = new InvokeBatchRequest
             {
                 CallId = callId,
                 Function = function,
-                Rows = rows,
+                Rows = rows.Rows,
+                Packed = rows.Packed,
                 Fuel = resources.FuelLimit,
                 FuelBudget = generation.Budget.Remaining,
                 TimeoutMs = Math.Max(1, (long)rowTimeout.TotalMilliseconds),
@@ -105,9 +92,9 @@ public sealed partial class PluginSupervisor
             };
 
             var (response, roundTrip, _) = await SendAsync(generation, callId, batchTimeout, null, attempt, () => worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace)).ConfigureAwait(false);
-            if (response.Rows.Length != rows.Length)
+            if (BatchAnswerProblem(response, rows) is { } problem)
             {
-                throw new PluginException(ErrorKind.ProtocolError, slot.Id, $"the worker of plugin '{slot.Id}' answered a batch of {rows.Length} rows with {response.Rows.Length}");
+                throw new PluginException(ErrorKind.ProtocolError, slot.Id, $"the worker of plugin '{slot.Id}' answered a batch of {count} rows with {problem}");
             }
 
             // Per-row figures are summed here and published once per batch: a handful of atomic operations per row was
@@ -115,10 +102,21 @@ public sealed partial class PluginSupervisor
             long fuelConsumed = 0;
             long executionMicroseconds = 0;
             long succeeded = 0;
-            var results = new BatchRowResult[rows.Length];
-            for (var i = 0; i < rows.Length; i++)
+            var results = new BatchRowResult[count];
+            var packed = response.Packed;
+            var failed = 0;
+            for (var i = 0; i < count; i++)
             {
-                var row = response.Rows[i];
+                if (packed is not null && (failed >= packed.FailedRows.Length || packed.FailedRows[failed] != i))
+                {
+                    results[i] = PackedRowResult(generation, packed, i, roundTrip);
+                    fuelConsumed = SaturatingAdd(fuelConsumed, packed.FuelConsumed[i]);
+                    executionMicroseconds = SaturatingAdd(executionMicroseconds, packed.DurationUs[i]);
+                    succeeded++;
+                    continue;
+                }
+
+                var row = response.Rows[packed is null ? i : failed++];
                 results[i] = RowResult(slot, generation, callId, function, row, roundTrip);
                 fuelConsumed = SaturatingAdd(fuelConsumed, row.FuelConsumed);
                 executionMicroseconds = SaturatingAdd(executionMicroseconds, row.DurationUs);
@@ -141,7 +139,7 @@ public sealed partial class PluginSupervisor
             // The batch failed as a whole (the worker was lost or killed): every row it counted failed with it.
             if (counted && ex.Kind is not ErrorKind.SandboxTerminated)
             {
-                Interlocked.Add(ref counters.FailedCalls, rows.Length);
+                Interlocked.Add(ref counters.FailedCalls, rows.Count);
             }
 
             SupervisorLog.CallFailed(logger, callId, slot.Id, function, ex.Kind.ToString(), ex.Message);
@@ -180,6 +178,71 @@ public sealed partial class PluginSupervisor
             values[i] = PluginValue.FromRaw(result.Type, result.Bits, result.Bytes);
         }
 
+        return new BatchRowResult(values, receipt, null);
+    }
+
+    /// <summary>
+    /// What is wrong with a worker's answer to a batch, in words that finish "answered a batch of N rows with", or
+    /// <see langword="null"/> when its shape is right. The worker is not trusted: a packed answer is checked column by
+    /// column before any row is read from it.
+    /// </summary>
+    internal static string? BatchAnswerProblem(InvokeBatchResponse response, BatchRows rows)
+    {
+        var count = rows.Count;
+        if (response.Packed is not { } packed)
+        {
+            return response.Rows.Length == count ? null : $"{response.Rows.Length} rows";
+        }
+
+        if (rows.Packed is null)
+        {
+            return "packed results to rows that were not packed";
+        }
+
+        if (packed.Types.Any(t => !PackedValues.IsPackable(t)) || !PackedValues.FitsExactly(packed.Values.LongLength, count, packed.Types.Length))
+        {
+            return $"{packed.Values.Length} bytes of packed results of types ({string.Join(", ", packed.Types)})";
+        }
+
+        if (packed.FuelConsumed.Length != count || packed.DurationUs.Length != count || packed.HostCalls.Length != count || packed.PeakMemoryBytes.Length != count)
+        {
+            return $"figure columns of {packed.FuelConsumed.Length}, {packed.DurationUs.Length}, {packed.HostCalls.Length} and {packed.PeakMemoryBytes.Length} rows";
+        }
+
+        if (packed.FailedRows.Length != response.Rows.Length)
+        {
+            return $"{packed.FailedRows.Length} failed rows but {response.Rows.Length} outcomes for them";
+        }
+
+        for (var i = 0; i < packed.FailedRows.Length; i++)
+        {
+            var index = packed.FailedRows[i];
+            if (index < 0 || index >= count || (i > 0 && index <= packed.FailedRows[i - 1]))
+            {
+                return $"failed-row indexes out of order or range ({index} at position {i})";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A succeeded row of a packed answer: its values from the packed results, its receipt from the columns.</summary>
+    private static BatchRowResult PackedRowResult(PluginGeneration generation, PackedRowResults packed, int row, TimeSpan roundTrip)
+    {
+        var width = packed.Types.Length;
+        var values = new PluginValue[width];
+        for (var r = 0; r < width; r++)
+        {
+            values[r] = PluginValue.FromRaw(packed.Types[r], PackedValues.Read(packed.Values, (row * width) + r), null);
+        }
+
+        var receipt = new CallReceipt(
+            packed.FuelConsumed[row],
+            TimeSpan.FromMicroseconds(packed.DurationUs[row]),
+            packed.PeakMemoryBytes[row],
+            packed.HostCalls[row],
+            generation.Number,
+            roundTrip);
         return new BatchRowResult(values, receipt, null);
     }
 

@@ -156,52 +156,27 @@ internal sealed class WorkerService : IDisposable
     public InvokeBatchResponse InvokeBatch(InvokeBatchRequest request)
     {
         var loaded = RequirePlugin();
+        if (request.Packed is { } packed)
+        {
+            CheckPacked(request, packed);
+        }
+
         var instance = Rent(loaded, request.CallId);
         try
         {
-            var started = Stopwatch.GetTimestamp();
-            var fuelLeft = request.FuelBudget;
-            var rows = new InvokeResponse[request.Rows.Length];
-            long fuelConsumed = 0;
-            for (var i = 0; i < rows.Length; i++)
+            var budget = new BatchBudget(request.FuelBudget, request.BatchTimeoutMs);
+            if (request.Packed is { } rows)
             {
-                var fuel = Math.Min(request.Fuel, fuelLeft);
-                var timeLeft = request.BatchTimeoutMs - (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                if (fuel <= 0)
+                if (instance.PackableResults(request.Function) is { } resultTypes)
                 {
-                    // The lifetime budget is spent: the row fails as a single call would, without running.
-                    rows[i] = new InvokeResponse { Error = new WorkerError { Kind = ErrorKind.FuelExhausted, Message = "the plugin's lifetime fuel budget is spent" } };
-                    continue;
+                    return InvokePacked(instance, request, rows, resultTypes, budget);
                 }
 
-                if (timeLeft <= 0)
-                {
-                    // Stop before the supervisor's deadline would kill the worker and lose every row's answer.
-                    rows[i] = new InvokeResponse { Error = new WorkerError { Kind = ErrorKind.Timeout, Message = "the batch's time budget was spent before this row ran" } };
-                    continue;
-                }
-
-                var row = instance.Invoke(new InvokeRequest
-                {
-                    CallId = request.CallId,
-                    Function = request.Function,
-                    Args = request.Rows[i] ?? [],
-                    Fuel = fuel,
-                    TimeoutMs = Math.Min(request.TimeoutMs, timeLeft),
-                    TraceParent = request.TraceParent,
-                });
-                fuelLeft -= row.FuelConsumed;
-                fuelConsumed += row.FuelConsumed;
-                rows[i] = row;
+                // The export returns buffers (or is missing): its rows run one by one, and answer one by one.
+                request.Rows = Unpack(rows);
             }
 
-            return new InvokeBatchResponse
-            {
-                Rows = rows,
-                FuelConsumed = fuelConsumed,
-                MemoryBytes = instance.MemoryBytes,
-                PeakMemoryBytes = instance.PeakMemoryBytes,
-            };
+            return InvokeRows(instance, request, budget);
         }
         finally
         {
@@ -397,5 +372,132 @@ internal sealed class WorkerService : IDisposable
         {
             throw new LocalRpcException("the handshake must come first") { ErrorCode = (int)ErrorKind.ProtocolError };
         }
+    }
+
+    private static void CheckPacked(InvokeBatchRequest request, PackedRows packed)
+    {
+        var problem = request.Rows.Length > 0 ? "a batch carries both packed and unpacked rows"
+            : packed.Types.Any(t => !PackedValues.IsPackable(t)) ? "packed rows hold a type that is not numeric"
+            : !PackedValues.FitsExactly(packed.Values.LongLength, packed.Count, packed.Types.Length) ? $"packed rows: {packed.Values.Length} bytes is not {packed.Count} rows of {packed.Types.Length} values"
+            : null;
+        if (problem is not null)
+        {
+            throw new LocalRpcException(problem) { ErrorCode = (int)ErrorKind.ProtocolError };
+        }
+    }
+
+    private static WireValue[][] Unpack(PackedRows packed)
+    {
+        var rows = new WireValue[packed.Count][];
+        var columns = packed.Types.Length;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = rows[i] = new WireValue[columns];
+            for (var c = 0; c < columns; c++)
+            {
+                row[c] = new WireValue { Type = packed.Types[c], Bits = PackedValues.Read(packed.Values, (i * columns) + c) };
+            }
+        }
+
+        return rows;
+    }
+
+    private static InvokeBatchResponse InvokeRows(PluginInstance instance, InvokeBatchRequest request, BatchBudget budget)
+    {
+        var rows = new InvokeResponse[request.Rows.Length];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var skipped = budget.StartRow(request.Fuel, request.TimeoutMs, out var fuel, out var timeoutMs);
+            if (skipped is not null)
+            {
+                rows[i] = new InvokeResponse { Error = skipped };
+                continue;
+            }
+
+            var row = instance.Invoke(new InvokeRequest
+            {
+                CallId = request.CallId,
+                Function = request.Function,
+                Args = request.Rows[i] ?? [],
+                Fuel = fuel,
+                TimeoutMs = timeoutMs,
+                TraceParent = request.TraceParent,
+            });
+            budget.Consumed(row.FuelConsumed);
+            rows[i] = row;
+        }
+
+        return new InvokeBatchResponse
+        {
+            Rows = rows,
+            FuelConsumed = budget.FuelConsumed,
+            MemoryBytes = instance.MemoryBytes,
+            PeakMemoryBytes = instance.PeakMemoryBytes,
+        };
+    }
+
+    /// <summary>Runs packed rows through typed calls and answers in columns; only failed rows get an object each.</summary>
+    private static InvokeBatchResponse InvokePacked(PluginInstance instance, InvokeBatchRequest request, PackedRows packed, PluginValueType[] resultTypes, BatchBudget budget)
+    {
+        var count = packed.Count;
+        var columns = packed.Types.Length;
+        var width = resultTypes.Length;
+        var results = new PackedRowResults
+        {
+            Types = resultTypes,
+            Values = new byte[(long)count * width * PackedValues.ValueSize],
+            FuelConsumed = new long[count],
+            DurationUs = new long[count],
+            HostCalls = new long[count],
+            PeakMemoryBytes = new long[count],
+        };
+        var failedRows = new List<int>();
+        var failures = new List<InvokeResponse>();
+        var args = new long[columns];
+        var values = new long[width];
+        for (var i = 0; i < count; i++)
+        {
+            var skipped = budget.StartRow(request.Fuel, request.TimeoutMs, out var fuel, out var timeoutMs);
+            if (skipped is not null)
+            {
+                failedRows.Add(i);
+                failures.Add(new InvokeResponse { Error = skipped });
+                continue;
+            }
+
+            for (var c = 0; c < columns; c++)
+            {
+                args[c] = PackedValues.Read(packed.Values, (i * columns) + c);
+            }
+
+            var outcome = instance.InvokeRow(new PackedRowCall(request.CallId, request.Function, packed.Types, fuel, timeoutMs, request.TraceParent), args, values);
+            budget.Consumed(outcome.FuelConsumed);
+            if (outcome.Failure is { } failure)
+            {
+                failedRows.Add(i);
+                failures.Add(failure);
+                continue;
+            }
+
+            for (var r = 0; r < width; r++)
+            {
+                PackedValues.Write(results.Values, (i * width) + r, values[r]);
+            }
+
+            results.FuelConsumed[i] = outcome.FuelConsumed;
+            results.DurationUs[i] = outcome.DurationUs;
+            results.HostCalls[i] = outcome.HostCalls;
+            results.PeakMemoryBytes[i] = outcome.PeakMemoryBytes;
+        }
+
+        results.FailedRows = [.. failedRows];
+        return new InvokeBatchResponse
+        {
+            Rows = [.. failures],
+            Packed = results,
+            FuelConsumed = budget.FuelConsumed,
+            MemoryBytes = instance.MemoryBytes,
+            PeakMemoryBytes = instance.PeakMemoryBytes,
+        };
     }
 }

@@ -120,4 +120,31 @@ public sealed class BatchInvokeTests : SupervisorTestBase
         var after = await supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]).DefaultTimeout();
         Assert.Equal(2, after.Values[0].AsI32());
     }
+
+    [Fact]
+    public async Task InvokeBatch_StringRows_TravelValueByValueAndComeBackAsStrings()
+    {
+        var supervisor = CreateSupervisor();
+        var manifest = Manifest("""
+            [exports]
+            functions = ["upper", "add64"]
+            [exports.signatures.upper]
+            params = ["string"]
+            returns = ["string"]
+            """);
+        await supervisor.LoadAsync("test", Basic, manifest).DefaultTimeout();
+        IReadOnlyList<PluginValue>[] rows = [[PluginValue.String("abc")], [PluginValue.String("x y")], [PluginValue.I32(1)]];
+
+        var batch = await supervisor.InvokeBatchAsync("test", "upper", rows).DefaultTimeout();
+
+        Assert.Equal("ABC", batch.Rows[0].Values[0].AsString());
+        Assert.Equal("X Y", batch.Rows[1].Values[0].AsString());
+        Assert.Equal(ErrorKind.InvalidArguments, Assert.IsAssignableFrom<PluginException>(batch.Rows[2].Error).Kind);
+
+        // Numbers of a 64-bit export, packed, at the edges of their range.
+        IReadOnlyList<PluginValue>[] numbers = [[PluginValue.I64(long.MaxValue), PluginValue.I64(1)], [PluginValue.I64(-2), PluginValue.I64(-3)]];
+        var sums = await supervisor.InvokeBatchAsync("test", "add64", numbers).DefaultTimeout();
+        Assert.Equal([long.MinValue, -5L], sums.Rows.Select(r => r.Values[0].AsI64()!.Value));
+        Assert.All(sums.Rows, r => Assert.True(r.Receipt.FuelConsumed > 0));
+    }
 }

@@ -398,11 +398,11 @@ public sealed class WorkerServiceTests
         }
     }
 
-    private static async Task<(JsonRpc Client, WorkerService Service)> ConnectLoadedAsync(WireFormat format)
+    internal static async Task<(JsonRpc Client, WorkerService Service)> ConnectLoadedAsync(WireFormat format, params FunctionSignatureDto[] signatures)
     {
         var (client, service) = Connect(format);
         await client.InvokeAsync<HandshakeResponse>(WorkerMethods.Handshake, new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version }).DefaultTimeout();
-        var load = await client.InvokeAsync<LoadResponse>(WorkerMethods.Load, LoadRequestFor("basic")).DefaultTimeout();
+        var load = await client.InvokeAsync<LoadResponse>(WorkerMethods.Load, LoadRequestFor("basic", signatures)).DefaultTimeout();
         Assert.Null(load.Error);
         return (client, service);
     }

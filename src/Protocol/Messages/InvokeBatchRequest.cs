@@ -20,7 +20,7 @@ public sealed class InvokeBatchRequest
     [JsonPropertyName("function")]
     public string Function { get; set; } = string.Empty;
 
-    /// <summary>Gets or sets the argument rows, one call each.</summary>
+    /// <summary>Gets or sets the argument rows, one call each; empty when the rows travel in <see cref="Packed"/>.</summary>
     [DataMember(Order = 2)]
     [JsonPropertyName("rows")]
     public WireValue[][] Rows { get; set; } = [];
@@ -60,4 +60,13 @@ public sealed class InvokeBatchRequest
     [DataMember(Order = 7)]
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; set; }
+
+    /// <summary>
+    /// Gets or sets the argument rows packed into one buffer, or <see langword="null"/> when they travel in
+    /// <see cref="Rows"/>. The supervisor packs a batch whose rows all have the same numeric types; the worker then
+    /// answers with <see cref="InvokeBatchResponse.Packed"/> when the export returns numbers only.
+    /// </summary>
+    [DataMember(Order = 8)]
+    [JsonPropertyName("packed")]
+    public PackedRows? Packed { get; set; }
 }

@@ -7,7 +7,10 @@ namespace SochDb.Isolated.Protocol.Messages;
 [DataContract]
 public sealed class InvokeBatchResponse
 {
-    /// <summary>Gets or sets each row's results or error and what it consumed.</summary>
+    /// <summary>
+    /// Gets or sets each row's results or error and what it consumed; when <see cref="Packed"/> is set, only the rows
+    /// that failed, in the order of <see cref="PackedRowResults.FailedRows"/>.
+    /// </summary>
     [DataMember(Order = 0)]
     [JsonPropertyName("rows")]
     public InvokeResponse[] Rows { get; set; } = [];
@@ -26,4 +29,9 @@ public sealed class InvokeBatchResponse
     [DataMember(Order = 3)]
     [JsonPropertyName("peakMemoryBytes")]
     public long PeakMemoryBytes { get; set; }
+
+    /// <summary>Gets or sets the rows' outcomes in columns (an answer to packed rows), or <see langword="null"/>.</summary>
+    [DataMember(Order = 4)]
+    [JsonPropertyName("packed")]
+    public PackedRowResults? Packed { get; set; }
 }

@@ -33,6 +33,9 @@ internal sealed class PluginInstance : IDisposable
     // Exports of the current instance, looked up once: a lookup builds a Function (its parameter and result kinds
     // included) through several native calls, which a batch would otherwise pay on every row. Cleared with the instance.
     private readonly Dictionary<string, Function> functions = new(StringComparer.Ordinal);
+
+    // Packed-row bindings of the current instance (typed call, argument check), per export; cleared with the instance.
+    private readonly Dictionary<string, RowBinding> rowBindings = new(StringComparer.Ordinal);
     private readonly long initFuel;
     private readonly long initTimeoutMs;
     private Store? store;
@@ -269,15 +272,10 @@ internal sealed class PluginInstance : IDisposable
 
     private InvokeResponse Call(InvokeRequest request)
     {
-        var activeStore = store!;
-        if (!functions.TryGetValue(request.Function, out var function) && (function = instance!.GetFunction(request.Function)) is not null)
-        {
-            functions[request.Function] = function;
-        }
-
+        var function = Export(request.Function);
         if (function is null)
         {
-            return new InvokeResponse { Error = Error(ErrorKind.FunctionNotFound, $"the plugin exports no function named '{request.Function}'") };
+            return new InvokeResponse { Error = NotExported(request.Function) };
         }
 
         signatures.TryGetValue(request.Function, out var signature);
@@ -287,12 +285,7 @@ internal sealed class PluginInstance : IDisposable
             return new InvokeResponse { Error = argumentError };
         }
 
-        var hostCallsBefore = bridge.HostCalls;
-        var hostErrorsBefore = bridge.HostCallErrors;
-        activeStore.Fuel = (ulong)Math.Max(0, request.Fuel);
-        activeStore.SetEpochDeadline(ticker.TicksFor(request.TimeoutMs));
-        ticker.Enter();
-        var started = Stopwatch.GetTimestamp();
+        var mark = BeginGuestCall(request.Fuel, request.TimeoutMs);
         InvokeResponse response;
         try
         {
@@ -321,51 +314,230 @@ internal sealed class PluginInstance : IDisposable
 
             var raw = function.Invoke(boxes);
             response = bridge.DeadlinePassed
-                ? new InvokeResponse { Error = TimeoutError(Stopwatch.GetElapsedTime(started), "while the host worked") }
+                ? new InvokeResponse { Error = TimeoutError(Stopwatch.GetElapsedTime(mark.Started), "while the host worked") }
                 : new InvokeResponse { Results = ConvertResults(function, signature, raw, request.StatusOrBuffer) };
         }
-        catch (TrapException ex)
+        catch (Exception ex) when (ex is TrapException or GuestContractException or WasmtimeException)
         {
-            response = new InvokeResponse { Error = Classify(ex, request.Fuel, Stopwatch.GetElapsedTime(started)) };
-        }
-        catch (GuestContractException ex)
-        {
-            response = new InvokeResponse { Error = Error(ErrorKind.Trap, ex.Message) };
-        }
-        catch (WasmtimeException ex)
-        {
-            response = new InvokeResponse { Error = Error(ErrorKind.Trap, FirstLine(ex.Message)) };
+            response = new InvokeResponse { Error = GuestFailure(ex, request.Fuel, mark) };
         }
         finally
         {
             ticker.Exit();
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        response.DurationUs = (long)elapsed.TotalMicroseconds;
-        response.FuelConsumed = Math.Max(0, request.Fuel) - (long)activeStore.Fuel;
-        response.HostCalls = bridge.HostCalls - hostCallsBefore;
-        response.HostCallErrors = bridge.HostCallErrors - hostErrorsBefore;
-        if (response.Error is not null)
-        {
-            response.Error.FuelConsumed = response.FuelConsumed;
-            response.Error.ElapsedMs = response.Error.ElapsedMs > 0 ? response.Error.ElapsedMs : elapsed.TotalMilliseconds;
-            WorkerLog.CallTrapped(logger, request.CallId, request.Function, response.Error.Kind.ToString(), response.Error.Message);
-            TrackMemory();
-            response.MemoryBytes = MemoryBytes;
+        var figures = EndGuestCall(mark, request.Fuel, response.Error, request.CallId, request.Function);
+        response.DurationUs = figures.DurationUs;
+        response.FuelConsumed = figures.FuelConsumed;
+        response.HostCalls = figures.HostCalls;
+        response.HostCallErrors = figures.HostCallErrors;
+        response.Reinstantiated = response.Error is not null;
+        response.MemoryBytes = figures.MemoryBytes;
+        response.PeakMemoryBytes = PeakMemoryBytes;
+        return response;
+    }
 
-            // State after a trap is undefined: the next call gets a fresh instance.
-            DropInstance();
-            response.Reinstantiated = true;
+    /// <summary>
+    /// Gets the result types of an export for packed results: the numeric types it returns, or <see langword="null"/>
+    /// when it returns a buffer or string (its manifest signature says so), a wasm type that cannot cross the
+    /// boundary, or is not exported.
+    /// </summary>
+    /// <param name="function">The export.</param>
+    /// <returns>The types, or <see langword="null"/>.</returns>
+    public PluginValueType[]? PackableResults(string function)
+    {
+        if (signatures.TryGetValue(function, out var signature) && !signature.Returns.All(PackedValues.IsPackable))
+        {
+            return null;
+        }
+
+        foreach (var export in module.Exports)
+        {
+            if (export is FunctionExport candidate && candidate.Name == function)
+            {
+                var types = new PluginValueType[candidate.Results.Count];
+                for (var i = 0; i < types.Length; i++)
+                {
+                    if (EngineFactory.ToPluginType(candidate.Results[i]) is not { } type)
+                    {
+                        return null;
+                    }
+
+                    types[i] = type;
+                }
+
+                return types;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Runs one row of a packed batch: a call like <see cref="Invoke"/> whose arguments and results are raw bits, made
+    /// through a typed wrapper where the signature allows and without an object per value.
+    /// </summary>
+    /// <param name="row">The call's export, argument types, limits and ids.</param>
+    /// <param name="args">The arguments' raw bits.</param>
+    /// <param name="results">Receives the results' raw bits (as many as <see cref="PackableResults"/> gave).</param>
+    /// <returns>What the row consumed, and its outcome if it failed.</returns>
+    public PackedRowOutcome InvokeRow(in PackedRowCall row, ReadOnlySpan<long> args, Span<long> results)
+    {
+        bridge.Begin(row.CallId, TimeSpan.FromMilliseconds(row.TimeoutMs), row.TraceParent);
+        try
+        {
+            var reinstantiated = false;
+            if (instance is null)
+            {
+                var replacing = Instantiations > 0;
+                var error = Instantiate(out _);
+                if (error is not null)
+                {
+                    return PackedRowOutcome.Of(new InvokeResponse { Error = error, Reinstantiated = replacing, PeakMemoryBytes = PeakMemoryBytes });
+                }
+
+                reinstantiated = replacing;
+            }
+
+            var binding = Bind(row.Function, row.Types);
+            if (binding.Error is not null)
+            {
+                return PackedRowOutcome.Of(new InvokeResponse { Error = binding.Error(), Reinstantiated = reinstantiated, PeakMemoryBytes = PeakMemoryBytes });
+            }
+
+            var mark = BeginGuestCall(row.Fuel, row.TimeoutMs);
+            WorkerError? failure = null;
+            try
+            {
+                binding.Call!.Call(args, results);
+                if (bridge.DeadlinePassed)
+                {
+                    failure = TimeoutError(Stopwatch.GetElapsedTime(mark.Started), "while the host worked");
+                }
+            }
+            catch (Exception ex) when (ex is TrapException or WasmtimeException)
+            {
+                failure = GuestFailure(ex, row.Fuel, mark);
+            }
+            finally
+            {
+                ticker.Exit();
+            }
+
+            var figures = EndGuestCall(mark, row.Fuel, failure, row.CallId, row.Function);
+            if (failure is null)
+            {
+                return new PackedRowOutcome(figures.FuelConsumed, figures.DurationUs, figures.HostCalls, PeakMemoryBytes, reinstantiated, null);
+            }
+
+            return PackedRowOutcome.Of(new InvokeResponse
+            {
+                Error = failure,
+                FuelConsumed = figures.FuelConsumed,
+                DurationUs = figures.DurationUs,
+                HostCalls = figures.HostCalls,
+                HostCallErrors = figures.HostCallErrors,
+                MemoryBytes = figures.MemoryBytes,
+                PeakMemoryBytes = PeakMemoryBytes,
+                Reinstantiated = true,
+            });
+        }
+        finally
+        {
+            bridge.End();
+        }
+    }
+
+    private static WorkerError NotExported(string function) => Error(ErrorKind.FunctionNotFound, $"the plugin exports no function named '{function}'");
+
+    private Function? Export(string name)
+    {
+        if (!functions.TryGetValue(name, out var function) && (function = instance!.GetFunction(name)) is not null)
+        {
+            functions[name] = function;
+        }
+
+        return function;
+    }
+
+    /// <summary>
+    /// The packed-row binding of an export for these argument types, made once per instance: its typed call, or the
+    /// error every row gets (not exported, arguments of the wrong types) in the words a single call would get.
+    /// </summary>
+    private RowBinding Bind(string name, PluginValueType[] types)
+    {
+        if (rowBindings.TryGetValue(name, out var bound) && bound.Types.AsSpan().SequenceEqual(types))
+        {
+            return bound;
+        }
+
+        var function = Export(name);
+        if (function is null)
+        {
+            bound = new RowBinding(types, null, () => NotExported(name));
         }
         else
         {
-            TrackMemory();
-            response.MemoryBytes = MemoryBytes;
+            signatures.TryGetValue(name, out var signature);
+            var args = Array.ConvertAll(types, t => new WireValue { Type = t });
+            var argumentError = CheckArguments(function, signature, args);
+            var call = argumentError is null ? RowCall.Create(function) : null;
+            bound = argumentError is not null
+                ? new RowBinding(types, null, () => CheckArguments(function, signature, args)!)
+                : call is null
+                    ? new RowBinding(types, null, () => Error(ErrorKind.InvalidArguments, $"'{name}' has a parameter or result that cannot travel in a packed batch"))
+                    : new RowBinding(types, call, null);
         }
 
-        response.PeakMemoryBytes = PeakMemoryBytes;
-        return response;
+        rowBindings[name] = bound;
+        return bound;
+    }
+
+    private CallMark BeginGuestCall(long fuel, long timeoutMs)
+    {
+        var activeStore = store!;
+        activeStore.Fuel = (ulong)Math.Max(0, fuel);
+        activeStore.SetEpochDeadline(ticker.TicksFor(timeoutMs));
+        var mark = new CallMark(activeStore, bridge.HostCalls, bridge.HostCallErrors, Stopwatch.GetTimestamp());
+        ticker.Enter();
+        return mark;
+    }
+
+    private WorkerError GuestFailure(Exception ex, long fuel, in CallMark mark) => ex switch
+    {
+        TrapException trap => Classify(trap, fuel, Stopwatch.GetElapsedTime(mark.Started)),
+        GuestContractException contract => Error(ErrorKind.Trap, contract.Message),
+        _ => Error(ErrorKind.Trap, FirstLine(ex.Message)),
+    };
+
+    /// <summary>
+    /// What a guest call consumed; after a failure, logs it and drops the instance (its state is undefined after a
+    /// trap, so the next call gets a fresh one).
+    /// </summary>
+    private CallFigures EndGuestCall(in CallMark mark, long fuel, WorkerError? error, long callId, string function)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(mark.Started);
+        var figures = new CallFigures(
+            (long)elapsed.TotalMicroseconds,
+            Math.Max(0, fuel) - (long)mark.Store.Fuel,
+            bridge.HostCalls - mark.HostCalls,
+            bridge.HostCallErrors - mark.HostCallErrors,
+            0);
+        if (error is not null)
+        {
+            error.FuelConsumed = figures.FuelConsumed;
+            error.ElapsedMs = error.ElapsedMs > 0 ? error.ElapsedMs : elapsed.TotalMilliseconds;
+            WorkerLog.CallTrapped(logger, callId, function, error.Kind.ToString(), error.Message);
+        }
+
+        TrackMemory();
+        figures = figures with { MemoryBytes = MemoryBytes };
+        if (error is not null)
+        {
+            DropInstance();
+        }
+
+        return figures;
     }
 
     private WorkerError? CheckArguments(Function function, FunctionSignatureDto? signature, WireValue[] args)
@@ -530,6 +702,7 @@ internal sealed class PluginInstance : IDisposable
     private void DropInstance()
     {
         functions.Clear();
+        rowBindings.Clear();
         instance = null;
         memory = null;
         alloc = null;
@@ -541,4 +714,13 @@ internal sealed class PluginInstance : IDisposable
 
     /// <summary>The guest broke the value-passing ABI (bad pointer, missing export); reported as a trap.</summary>
     private sealed class GuestContractException(string message) : Exception(message);
+
+    /// <summary>The state a guest call starts from: its store, the host-call counters and the time.</summary>
+    private readonly record struct CallMark(Store Store, long HostCalls, long HostCallErrors, long Started);
+
+    /// <summary>What a guest call consumed, and the linear memory after it.</summary>
+    private readonly record struct CallFigures(long DurationUs, long FuelConsumed, long HostCalls, long HostCallErrors, long MemoryBytes);
+
+    /// <summary>An export bound for packed rows of one argument-type list: its call, or how each row fails.</summary>
+    private sealed record RowBinding(PluginValueType[] Types, RowCall? Call, Func<WorkerError>? Error);
 }
