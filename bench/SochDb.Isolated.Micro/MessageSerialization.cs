@@ -20,6 +20,8 @@ public class MessageSerialization
     private InvokeRequest request = null!;
     private InvokeResponse response = null!;
     private InvokeBatchResponse batch = null!;
+    private InvokeBatchResponse packedBatch = null!;
+    private byte[] packedBatchBytes = null!;
     private byte[] requestBytes = null!;
     private byte[] responseBytes = null!;
     private byte[] batchBytes = null!;
@@ -38,6 +40,19 @@ public class MessageSerialization
         };
         response = Answer(3);
         batch = new InvokeBatchResponse { Rows = [.. Enumerable.Range(0, 1_000).Select(Answer)] };
+        packedBatch = new InvokeBatchResponse
+        {
+            Packed = new PackedRowResults
+            {
+                Types = [PluginValueType.I32],
+                Values = new byte[1_000 * PackedValues.ValueSize],
+                FuelConsumed = [.. Enumerable.Repeat(4L, 1_000)],
+                DurationUs = [.. Enumerable.Repeat(1L, 1_000)],
+                HostCalls = new long[1_000],
+                PeakMemoryBytes = [.. Enumerable.Repeat(65_536L, 1_000)],
+            },
+        };
+        packedBatchBytes = MessagePackSerializer.Serialize(packedBatch, Options);
         requestBytes = MessagePackSerializer.Serialize(request, Options);
         responseBytes = MessagePackSerializer.Serialize(response, Options);
         batchBytes = MessagePackSerializer.Serialize(batch, Options);
@@ -72,6 +87,16 @@ public class MessageSerialization
     /// <returns>The message.</returns>
     [Benchmark]
     public InvokeBatchResponse DeserializeBatchResponse1000() => MessagePackSerializer.Deserialize<InvokeBatchResponse>(batchBytes, Options);
+
+    /// <summary>Encodes a 1,000-row batch answer in columns (protocol v3's packed rows).</summary>
+    /// <returns>The bytes.</returns>
+    [Benchmark]
+    public byte[] SerializePackedBatchResponse1000() => MessagePackSerializer.Serialize(packedBatch, Options);
+
+    /// <summary>Decodes a 1,000-row batch answer in columns.</summary>
+    /// <returns>The message.</returns>
+    [Benchmark]
+    public InvokeBatchResponse DeserializePackedBatchResponse1000() => MessagePackSerializer.Deserialize<InvokeBatchResponse>(packedBatchBytes, Options);
 
     private static InvokeResponse Answer(int value) => new()
     {

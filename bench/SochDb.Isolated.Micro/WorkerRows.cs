@@ -10,7 +10,8 @@ namespace SochDb.Isolated.Micro;
 /// <summary>
 /// The worker's own cost of one call or batch row, without a pipe or serialization: <c>PluginInstance.Invoke</c> of
 /// <c>add(i32, i32)</c> as a batch row runs it (fuel, epoch deadline, host-call scope, argument checks, result
-/// conversion, memory tracking), against the bare untyped Wasmtime call of <see cref="WasmCall"/>.
+/// conversion, memory tracking), and a packed row (raw bits, a typed call), against the bare Wasmtime calls of
+/// <see cref="WasmCall"/>.
 /// </summary>
 [MemoryDiagnoser]
 public class WorkerRows : IDisposable
@@ -22,6 +23,9 @@ public class WorkerRows : IDisposable
     private PluginModule module = null!;
     private PluginInstance instance = null!;
     private InvokeRequest request = null!;
+    private readonly PluginValueType[] types = [PluginValueType.I32, PluginValueType.I32];
+    private long[] args = null!;
+    private long[] results = null!;
 
     /// <summary>Loads the module the way the worker does (a precompiled artifact) and rents its instance.</summary>
     [GlobalSetup]
@@ -42,12 +46,19 @@ public class WorkerRows : IDisposable
             Fuel = 1_000_000,
             TimeoutMs = 1_000,
         };
+        args = [1, 2];
+        results = new long[1];
     }
 
     /// <summary>One row as the worker runs it.</summary>
     /// <returns>The row's answer.</returns>
     [Benchmark]
     public InvokeResponse Row() => instance.Invoke(request);
+
+    /// <summary>One packed row as the worker runs it (protocol v3): raw bits in and out, a typed call.</summary>
+    /// <returns>The row's fuel.</returns>
+    [Benchmark]
+    public long PackedRow() => instance.InvokeRow(new PackedRowCall(1, "add", types, 1_000_000, 1_000, null), args, results).FuelConsumed;
 
     /// <inheritdoc/>
     [GlobalCleanup]
