@@ -337,7 +337,7 @@ internal sealed record BenchmarkReport(
 
         var c = CultureInfo.InvariantCulture;
         text.AppendLine();
-        text.AppendLine("Pipelined `add`: each of N callers issues its next call as soon as the last answers (N calls in flight), over one plugin or spread over four; every plugin has 4 instances.");
+        text.AppendLine("Pipelined `add`: each of N callers issues its next call as soon as the last answers (N calls in flight), over one plugin or spread over four; every plugin has 4 instances; \"calls coalesced\": `CoalesceCalls` on (the calls that wait for an instance go to the worker together).");
         text.AppendLine();
         text.AppendLine("| Configuration | timed calls | calls/s | p50 µs | p99 µs | calls/s ÷ (1 plugin, 1 in flight) |");
         text.AppendLine("|---|--:|--:|--:|--:|--:|");

@@ -5,7 +5,8 @@ namespace SochDb.Isolated.Benchmarks;
 /// <summary>
 /// Pipelined throughput: 1, 16 or 64 calls of <c>add</c> kept in flight (each caller issues its next call as soon as
 /// the last answers), over one plugin and over four, every plugin with four instances. The ratio column is against
-/// one call in flight to one plugin.
+/// one call in flight to one plugin. Every configuration runs twice: as configured by default, and with
+/// <see cref="PluginSupervisorOptions.CoalesceCalls"/> on.
 /// </summary>
 internal static class Pipelined
 {
@@ -20,26 +21,32 @@ internal static class Pipelined
     public static async Task<IReadOnlyList<ThroughputRow>> RunAsync(byte[] wasm, BenchmarkProfile profile, Action<string> progress)
     {
         const int Instances = 4;
-        await using var supervisor = new PluginSupervisor(new PluginSupervisorOptions
-        {
-            FuelBudget = 1_000_000_000_000_000_000,
-            MaxInstancesPerPlugin = Instances,
-        });
+        await using var supervisor = new PluginSupervisor(Options(Instances, coalesce: false));
+        await using var coalescing = new PluginSupervisor(Options(Instances, coalesce: true));
         string[] four = ["pipe-a", "pipe-b", "pipe-c", "pipe-d"];
         foreach (var plugin in four)
         {
-            progress($"pipelined: loading {plugin}");
+            progress($"pipelined: loading {plugin}, without and with call coalescing");
             await supervisor.LoadAsync(plugin, wasm, Throughput.Manifest(plugin, Instances));
+            await coalescing.LoadAsync(plugin, wasm, Throughput.Manifest(plugin, Instances));
         }
 
-        var configs = (from plugins in (int[])[1, 4]
+        var configs = (from coalesced in (bool[])[false, true]
+                       from plugins in (int[])[1, 4]
                        from inFlight in InFlight
-                       select (Config: new ThroughputConfig($"{plugins}p-{inFlight}", $"{plugins} plugin{(plugins > 1 ? "s" : string.Empty)}, {inFlight} in flight", Instances, four[..plugins]), InFlight: inFlight)).ToArray();
+                       select (
+                           Config: new ThroughputConfig(
+                               $"{(coalesced ? "coalesced-" : string.Empty)}{plugins}p-{inFlight}",
+                               $"{plugins} plugin{(plugins > 1 ? "s" : string.Empty)}, {inFlight} in flight{(coalesced ? ", calls coalesced" : string.Empty)}",
+                               Instances,
+                               four[..plugins]),
+                           InFlight: inFlight,
+                           Supervisor: coalesced ? coalescing : supervisor)).ToArray();
         var export = new ThroughputExport("add", "add(1, 2)", [PluginValue.I32(1), PluginValue.I32(2)], 3);
-        foreach (var (config, inFlight) in configs)
+        foreach (var (config, inFlight, owner) in configs)
         {
             progress($"pipelined: warming up {config.Id}");
-            await Throughput.RunWindowAsync(supervisor, config, export, inFlight, profile.ThroughputWarmup / 2);
+            await Throughput.RunWindowAsync(owner, config, export, inFlight, profile.ThroughputWarmup / 2);
         }
 
         var windows = configs.Select(_ => new Throughput.Window()).ToArray();
@@ -49,11 +56,18 @@ internal static class Pipelined
             for (var k = 0; k < configs.Length; k++)
             {
                 var index = (round + k) % configs.Length;
-                windows[index].Add(await Throughput.RunWindowAsync(supervisor, configs[index].Config, export, configs[index].InFlight, profile.ThroughputWindow));
+                windows[index].Add(await Throughput.RunWindowAsync(configs[index].Supervisor, configs[index].Config, export, configs[index].InFlight, profile.ThroughputWindow));
             }
         }
 
         var baseline = windows[0].CallsPerSecond;
         return [.. configs.Select((c, i) => ThroughputRow.From(export, c.Config, c.InFlight, windows[i], baseline) with { Id = "pipe-" + c.Config.Id })];
     }
+
+    private static PluginSupervisorOptions Options(int instances, bool coalesce) => new()
+    {
+        FuelBudget = 1_000_000_000_000_000_000,
+        MaxInstancesPerPlugin = instances,
+        CoalesceCalls = coalesce,
+    };
 }

@@ -14,7 +14,8 @@ public static class ProtocolConstants
     /// A new field takes the next free number and is never renumbered.
     /// Version 3: batches of numeric rows travel packed (<see cref="Messages.PackedRows"/> and
     /// <see cref="Messages.PackedRowResults"/>: one buffer of raw bits and one array per figure instead of an object per
-    /// value and per row).
+    /// value and per row), and <c>worker.invokeMany</c> carries several independent calls in one message (call
+    /// coalescing).
     /// </remarks>
     public const int Version = 3;
 

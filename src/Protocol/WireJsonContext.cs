@@ -19,6 +19,8 @@ namespace SochDb.Isolated.Protocol;
 [JsonSerializable(typeof(InvokeResponse))]
 [JsonSerializable(typeof(InvokeBatchRequest))]
 [JsonSerializable(typeof(InvokeBatchResponse))]
+[JsonSerializable(typeof(InvokeManyRequest))]
+[JsonSerializable(typeof(InvokeManyResponse))]
 [JsonSerializable(typeof(HostCallRequest))]
 [JsonSerializable(typeof(HostCallResponse))]
 [JsonSerializable(typeof(WorkerStatus))]

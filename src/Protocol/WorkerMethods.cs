@@ -15,6 +15,12 @@ public static class WorkerMethods
     /// <summary><see cref="Messages.InvokeBatchRequest"/> → <see cref="Messages.InvokeBatchResponse"/>.</summary>
     public const string InvokeBatch = "worker.invokeBatch";
 
+    /// <summary>
+    /// <see cref="Messages.InvokeManyRequest"/> → <see cref="Messages.InvokeManyResponse"/>: several calls, each with its own
+    /// id and limits, run one after another in one instance (call coalescing).
+    /// </summary>
+    public const string InvokeMany = "worker.invokeMany";
+
     /// <summary>No parameters → <see cref="Messages.WorkerStatus"/>.</summary>
     public const string Status = "worker.status";
 

@@ -49,7 +49,7 @@ public sealed partial class PluginSupervisor
                     slot.Previous = old;
                     slot.Unfolded.Add(next);
                     slot.Reloads++;
-                    slot.Gate.Capacity = next.MaxInstances;
+                    slot.Gate.Capacity = next.GateCapacity;
                 }
             }
 
@@ -232,7 +232,7 @@ public sealed partial class PluginSupervisor
             generation.RolledBack = true;
             slot.Current = previous;
             slot.Previous = null;
-            slot.Gate.Capacity = previous.MaxInstances;
+            slot.Gate.Capacity = previous.GateCapacity;
             slot.Rollbacks++;
             slot.LastRollbackReason = $"generation {generation.Number} rolled back: {reason}";
             restored = previous;

@@ -618,7 +618,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals, telemetry, CallPluginAsync, WriteThroughHooksAsync);
         var router = new HostCallRouter(pluginId, number, manifest, services);
         var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, router, cancellationToken).ConfigureAwait(false);
-        return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router, InstancesFor(manifest));
+        return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router, InstancesFor(manifest), options.CoalesceCalls ? options.MaxCoalescedCalls : 1);
     }
 
     /// <summary>The calls a plugin may run at once: its manifest's <c>max_instances</c>, capped by the supervisor.</summary>
@@ -701,6 +701,12 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             }
 
             throw ErrorMapper.ToException(pluginId, error);
+        }
+
+        if (options.CoalesceCalls)
+        {
+            // Half the message limit leaves room for the calls' own fields and base64 in the JSON formats.
+            worker.Coalesce(request.MaxInstances, options.MaxCoalescedCalls, options.MaxMessageBytes / 2, options.QueueTimeout, TimeSpan.FromMilliseconds(manifest.Resources.TimeoutMs));
         }
 
         return (worker, response.MemoryBytes);
@@ -1108,7 +1114,16 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                 TraceParent = SupervisorTracing.CurrentTraceParent(),
             };
 
-            var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, () => worker.InvokeAsync(request, timeout + options.CallGrace)).ConfigureAwait(false);
+            // A call may share a message with others (when calls are coalesced) if it answers with numbers only.
+            var combinable = !statusOrBuffer
+                && (!generation.Manifest.Exports.Signatures.TryGetValue(function, out var signature) || signature.Returns.All(PackedValues.IsPackable));
+            long argumentBytes = 0;
+            foreach (var arg in request.Args)
+            {
+                argumentBytes += arg.Bytes?.LongLength ?? 0;
+            }
+
+            var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, () => worker.InvokeAsync(request, timeout + options.CallGrace, argumentBytes, combinable)).ConfigureAwait(false);
             var hostCalls = Interlocked.Read(ref hostCall.HostCalls);
             generation.Budget.Consume(response.FuelConsumed);
             Interlocked.Add(ref counters.FuelConsumed, response.FuelConsumed);

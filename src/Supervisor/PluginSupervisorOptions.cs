@@ -117,6 +117,22 @@ public sealed class PluginSupervisorOptions
     public TimeSpan MaxBatchDuration { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// Gets or sets a value indicating whether calls are coalesced under load (default off). A call that finds a free
+    /// instance is sent at once, as without it; the calls that arrive while every instance of the plugin is busy wait in
+    /// the supervisor, and when an instance frees they go to the worker together in one message (at most
+    /// <see cref="MaxCoalescedCalls"/>), run there one after another: one round trip then carries many calls, which
+    /// multiplies a busy plugin's throughput (docs/benchmarks.md). Each call keeps its own id, fuel, host-call scope and
+    /// error; its timeout also covers the wait for an instance, so a call behind slow ones can time out without running.
+    /// The plugin's gate then admits <c>max_instances</c> × <see cref="MaxCoalescedCalls"/> calls before
+    /// <see cref="MaxQueuedCalls"/> applies. Calls that may answer with a buffer (a <c>bytes</c> or <c>string</c> result,
+    /// table hooks) and batches always have an instance to themselves.
+    /// </summary>
+    public bool CoalesceCalls { get; set; }
+
+    /// <summary>Gets or sets the most calls one coalesced message carries (default 64; 2 to 1,024). Used with <see cref="CoalesceCalls"/>.</summary>
+    public int MaxCoalescedCalls { get; set; } = 64;
+
+    /// <summary>
     /// Gets or sets the worker executable: a path to <c>SochDb.Isolated.Worker.dll</c> (run with the current
     /// <c>dotnet</c> host), to its apphost, or to the Native AOT worker (<c>eng/publish-native-worker.sh</c>; starts
     /// in a fraction of the time and memory). Default: the framework-dependent worker shipped beside this assembly.
@@ -213,6 +229,8 @@ public sealed class PluginSupervisorOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxMessageBytes, MaxMessageBytesCeiling, nameof(MaxMessageBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchRows, 1, nameof(MaxBatchRows));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatchRows, 1_000_000, nameof(MaxBatchRows));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxCoalescedCalls, 2, nameof(MaxCoalescedCalls));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxCoalescedCalls, 1024, nameof(MaxCoalescedCalls));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchDuration, TimeSpan.FromMilliseconds(1), nameof(MaxBatchDuration));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatchDuration, TimeSpan.FromHours(1), nameof(MaxBatchDuration));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitFuel, 1, nameof(InitFuel));

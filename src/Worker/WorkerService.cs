@@ -140,6 +140,60 @@ internal sealed class WorkerService : IDisposable
         }
     }
 
+    /// <summary>Runs coalesced calls on a pool thread, so the channel's reader stays free to deliver host-call answers.</summary>
+    /// <param name="request">The calls.</param>
+    /// <returns>One outcome per call.</returns>
+    [JsonRpcMethod(WorkerMethods.InvokeMany)]
+    public Task<InvokeManyResponse> InvokeManyAsync(InvokeManyRequest request) => Task.Run(() => InvokeMany(request));
+
+    /// <summary>
+    /// Runs coalesced calls on the calling thread, one after another in one instance: each is a call of its own (its id,
+    /// fuel and host-call scope), its timeout counted from now; a call whose time the calls before it spent fails
+    /// without running, and a trapping call replaces the instance before the next, as a single call does.
+    /// </summary>
+    /// <param name="request">The calls.</param>
+    /// <returns>One outcome per call, in the request's order.</returns>
+    /// <exception cref="LocalRpcException">No plugin is loaded, or every instance already runs a call.</exception>
+    public InvokeManyResponse InvokeMany(InvokeManyRequest request)
+    {
+        var loaded = RequirePlugin();
+        var calls = request.Calls;
+        var instance = Rent(loaded, calls.Length > 0 ? calls[0].CallId : 0);
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var results = new InvokeResponse[calls.Length];
+            for (var i = 0; i < calls.Length; i++)
+            {
+                var call = calls[i];
+                var waited = Stopwatch.GetElapsedTime(started);
+                var left = call.TimeoutMs - (long)waited.TotalMilliseconds;
+                if (left <= 0)
+                {
+                    results[i] = new InvokeResponse
+                    {
+                        Error = new WorkerError
+                        {
+                            Kind = ErrorKind.Timeout,
+                            Message = $"the call's time budget was spent before it could start: it waited for an instance, behind {i} call(s) in its message",
+                            ElapsedMs = waited.TotalMilliseconds,
+                        },
+                    };
+                    continue;
+                }
+
+                call.TimeoutMs = left;
+                results[i] = instance.Invoke(call);
+            }
+
+            return new InvokeManyResponse { Results = results };
+        }
+        finally
+        {
+            loaded.Return(instance);
+        }
+    }
+
     /// <summary>Runs a batch on a pool thread, so the channel's reader stays free to deliver host-call answers.</summary>
     /// <param name="request">The batch.</param>
     /// <returns>One outcome per row.</returns>

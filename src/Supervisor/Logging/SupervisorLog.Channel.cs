@@ -12,4 +12,8 @@ internal static partial class SupervisorLog
     /// <summary>A worker wrote more output lines than may be logged; the excess was counted, not logged.</summary>
     [LoggerMessage(EventId = 1021, EventName = "WorkerOutputSuppressed", Level = LogLevel.Warning, Message = "Worker {Pid} for plugin {PluginId} wrote {Dropped} lines over the limit of {Limit} per second; they were not logged")]
     public static partial void WorkerOutputSuppressed(ILogger logger, string pluginId, int pid, long dropped, int limit);
+
+    /// <summary>Calls that waited for an instance went to the worker together (call coalescing).</summary>
+    [LoggerMessage(EventId = 1022, EventName = "CallsCoalesced", Level = LogLevel.Trace, Message = "Worker {Pid} for plugin {PluginId}: {Count} calls sent in one message")]
+    public static partial void CallsCoalesced(ILogger logger, string pluginId, int pid, int count);
 }

@@ -23,9 +23,11 @@ internal sealed class PluginGeneration
     /// <param name="memoryBytes">The linear memory after load.</param>
     /// <param name="router">The generation's host-call authority.</param>
     /// <param name="maxInstances">The calls that may run at once (the manifest's <c>max_instances</c>, capped by the supervisor).</param>
-    public PluginGeneration(long number, PluginManifest manifest, CompiledModule module, WorkerProcess worker, long fuelBudget, long memoryBytes, HostCallRouter router, int maxInstances)
+    /// <param name="callsPerInstance">The calls one instance's message may carry: 1, or the coalescing limit.</param>
+    public PluginGeneration(long number, PluginManifest manifest, CompiledModule module, WorkerProcess worker, long fuelBudget, long memoryBytes, HostCallRouter router, int maxInstances, int callsPerInstance = 1)
     {
         MaxInstances = maxInstances;
+        GateCapacity = maxInstances * callsPerInstance;
         Router = router;
         Number = number;
         Manifest = manifest;
@@ -78,6 +80,12 @@ internal sealed class PluginGeneration
 
     /// <summary>Gets the calls that may run at once.</summary>
     public int MaxInstances { get; }
+
+    /// <summary>
+    /// Gets the calls the plugin's gate admits at once while this generation serves: its instances, times the calls one
+    /// coalesced message may carry when calls are coalesced (the worker's lanes then hold the rest).
+    /// </summary>
+    public int GateCapacity { get; }
 
     /// <summary>Gets the lock that makes one caller, not each, start a replacement worker.</summary>
     public SemaphoreSlim StartLock { get; } = new(1, 1);

@@ -19,7 +19,7 @@ internal sealed class PluginSlot
     public PluginSlot(string id, int maxQueued, PluginGeneration generation)
     {
         Id = id;
-        Gate = new CallGate(maxQueued, generation.MaxInstances);
+        Gate = new CallGate(maxQueued, generation.GateCapacity);
         Current = generation;
         NextGeneration = generation.Number + 1;
         Unfolded.Add(generation);
@@ -31,7 +31,7 @@ internal sealed class PluginSlot
     /// <summary>Gets the plugin id.</summary>
     public string Id { get; }
 
-    /// <summary>Gets the gate calls take turns at; its capacity is the current generation's instance count.</summary>
+    /// <summary>Gets the gate calls take turns at; its capacity is the current generation's <see cref="PluginGeneration.GateCapacity"/>.</summary>
     public CallGate Gate { get; }
 
     /// <summary>Gets the lock routing changes under.</summary>

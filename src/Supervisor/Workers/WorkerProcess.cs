@@ -50,6 +50,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private int disposed;
     private int killReason;
     private int inFlight;
+    private CallCoalescer? coalescer;
 
     /// <summary>The plugin the worker serves (for logs and errors); a pooled worker's placeholder until <see cref="Adopt"/>.</summary>
     private volatile string pluginId;
@@ -331,6 +332,48 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline)
         => CallAsync<InvokeResponse>(WorkerMethods.Invoke, request, deadline, request.CallId);
 
+    /// <summary>
+    /// Runs one call in the worker, coalesced with others when <see cref="Coalesce"/> was called and every instance is
+    /// busy (otherwise as <see cref="InvokeAsync(InvokeRequest, TimeSpan)"/>).
+    /// </summary>
+    /// <param name="request">The call.</param>
+    /// <param name="deadline">The supervisor-side deadline, from when the call is sent.</param>
+    /// <param name="bytes">The call's argument bytes.</param>
+    /// <param name="combinable">Whether the call may share a message with others (it answers with numbers only).</param>
+    /// <returns>The worker's answer.</returns>
+    /// <exception cref="OverloadedException">The call waited longer than the queue timeout for an instance.</exception>
+    /// <exception cref="PluginTimeoutException">The worker did not answer by the deadline and was killed.</exception>
+    /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
+    /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker broke the protocol.</exception>
+    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline, long bytes, bool combinable)
+        => coalescer is { } lanes ? lanes.InvokeAsync(request, deadline, bytes, combinable) : InvokeAsync(request, deadline);
+
+    /// <summary>
+    /// Turns on call coalescing: at most <paramref name="lanes"/> messages in the worker at once, and the calls that
+    /// wait for one go together in one <c>worker.invokeMany</c> when it frees.
+    /// </summary>
+    /// <param name="lanes">The plugin's instances in this worker.</param>
+    /// <param name="maxCalls">The most calls one message carries.</param>
+    /// <param name="maxBytes">The most argument bytes one message carries.</param>
+    /// <param name="queueTimeout">The longest a call waits for an instance.</param>
+    /// <param name="retryAfter">The retry hint of a call that waited too long.</param>
+    internal void Coalesce(int lanes, int maxCalls, long maxBytes, TimeSpan queueTimeout, TimeSpan retryAfter)
+    {
+        coalescer = new CallCoalescer(
+            lanes,
+            maxCalls,
+            maxBytes,
+            queueTimeout,
+            InvokeAsync,
+            (calls, deadline) =>
+            {
+                SupervisorLog.CallsCoalesced(logger, pluginId, Pid, calls.Calls.Length);
+                return CallAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, calls, deadline, calls.Calls[0].CallId);
+            },
+            (queued, waited) => new OverloadedException(pluginId, queued, retryAfter, waited),
+            problem => new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' answered {problem}"));
+    }
+
     /// <summary>Runs a batch: one call per argument row, in order.</summary>
     /// <param name="request">The batch.</param>
     /// <param name="deadline">How long to wait for the whole batch before killing the worker.</param>
@@ -339,7 +382,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
     /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker sent a malformed, oversized or unasked message and was killed.</exception>
     public Task<InvokeBatchResponse> InvokeBatchAsync(InvokeBatchRequest request, TimeSpan deadline)
-        => CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId);
+        => coalescer is { } lanes
+            ? lanes.RunAloneAsync(() => CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId))
+            : CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId);
 
     /// <summary>Has a worker without a plugin run its load and call path once on a built-in module (warm pool only).</summary>
     /// <param name="deadline">How long to wait.</param>

@@ -1,0 +1,105 @@
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Supervisor;
+using SochDb.Isolated.Tests;
+
+namespace SochDb.Isolated.IntegrationTests;
+
+/// <summary><c>CoalesceCalls</c>: calls that wait for a busy plugin's instance go to its worker together, each still a call of its own.</summary>
+public sealed class CallCoalescingTests : SupervisorTestBase
+{
+    private const int CoalescedEvent = 1022;
+    private static readonly byte[] Basic = Fixtures.Wasm("basic");
+
+    [Fact]
+    public async Task InvokeAsync_ManyCallersOnOneInstance_EachGetsItsOwnAnswerReceiptAndHostCallsFromSharedMessages()
+    {
+        var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 10000\nfuel_limit = 10_000_000")).DefaultTimeout();
+
+        var adds = Enumerable.Range(0, 200).Select(i => supervisor.InvokeAsync("test", "add", [PluginValue.I32(i), PluginValue.I32(i)])).ToArray();
+        var logs = Enumerable.Range(0, 20).Select(_ => supervisor.InvokeAsync("test", "log_hello")).ToArray();
+        var sums = await Task.WhenAll(adds).DefaultTimeout();
+        var logged = await Task.WhenAll(logs).DefaultTimeout();
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => i * 2), sums.Select(r => r.Values[0].AsI32()!.Value));
+        Assert.All(sums, r => Assert.True(r.Receipt.FuelConsumed > 0));
+        Assert.All(logged, r => Assert.Equal(1, r.Receipt.HostCalls));
+        var stats = supervisor.GetPluginStats("test");
+        Assert.Equal((220L, 220L, 0L, 20L), (stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls, stats.HostCalls));
+        Assert.Equal(sums.Sum(r => r.Receipt.FuelConsumed) + logged.Sum(r => r.Receipt.FuelConsumed), stats.FuelConsumed);
+        Assert.Contains(Logs.Entries, e => e.EventId.Id == CoalescedEvent);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_ATrapAmongCoalescedCalls_FailsAloneAndTheOthersSucceed()
+    {
+        var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 10000\nfuel_limit = 10_000_000")).DefaultTimeout();
+
+        var calls = Enumerable.Range(0, 60).Select(i => i % 10 == 5
+            ? supervisor.InvokeAsync("test", "divide", [PluginValue.I32(i), PluginValue.I32(0)])
+            : supervisor.InvokeAsync("test", "divide", [PluginValue.I32(i * 6), PluginValue.I32(3)])).ToArray();
+        await Task.WhenAll(calls.Select(c => c.ContinueWith(_ => { }, TaskScheduler.Default))).DefaultTimeout();
+
+        for (var i = 0; i < calls.Length; i++)
+        {
+            if (i % 10 == 5)
+            {
+                Assert.IsType<PluginTrapException>(calls[i].Exception?.InnerException);
+            }
+            else
+            {
+                Assert.Equal(i * 2, (await calls[i]).Values[0].AsI32());
+            }
+        }
+
+        var stats = supervisor.GetPluginStats("test");
+        Assert.Equal((60L, 54L, 6L, 6L), (stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls, stats.Traps));
+        Assert.Equal(0, stats.WorkerCrashes);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_BuffersAndBatchesAmongCoalescedCalls_AnswerRight()
+    {
+        var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
+        var manifest = Manifest(
+            """
+            [exports]
+            functions = ["upper", "add"]
+            [exports.signatures.upper]
+            params = ["string"]
+            returns = ["string"]
+            """,
+            resources: "timeout_ms = 10000\nfuel_limit = 10_000_000\nmax_instances = 2");
+        await supervisor.LoadAsync("test", Basic, manifest).DefaultTimeout();
+
+        var strings = Enumerable.Range(0, 30).Select(i => supervisor.InvokeAsync("test", "upper", [PluginValue.String($"row {i} x")])).ToArray();
+        var batches = Enumerable.Range(0, 5).Select(b => supervisor.InvokeBatchAsync("test", "add", [.. Enumerable.Range(0, 100).Select(i => (IReadOnlyList<PluginValue>)[PluginValue.I32(i), PluginValue.I32(b)])])).ToArray();
+        var adds = Enumerable.Range(0, 100).Select(i => supervisor.InvokeAsync("test", "add", [PluginValue.I32(i), PluginValue.I32(1)])).ToArray();
+
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => $"ROW {i} X"), (await Task.WhenAll(strings).DefaultTimeout()).Select(r => r.Values[0].AsString()));
+        var batchResults = await Task.WhenAll(batches).DefaultTimeout();
+        for (var b = 0; b < batchResults.Length; b++)
+        {
+            Assert.Equal(Enumerable.Range(0, 100).Select(i => i + b), batchResults[b].Rows.Select(r => r.Values[0].AsI32()!.Value));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 100), (await Task.WhenAll(adds).DefaultTimeout()).Select(r => r.Values[0].AsI32()!.Value));
+    }
+
+    [Fact]
+    public async Task InvokeAsync_CoalescedCallsBehindASpinningOne_TimeOutWithinTheirBudgetAndTheWorkerSurvives()
+    {
+        var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources)).DefaultTimeout();
+
+        // One instance: the first spin holds it for its 200 ms; the rest wait, go together, and share what is left.
+        var calls = Enumerable.Range(0, 6).Select(_ => supervisor.InvokeAsync("test", "spin")).ToArray();
+        await Task.WhenAll(calls.Select(c => c.ContinueWith(_ => { }, TaskScheduler.Default))).DefaultTimeout();
+
+        Assert.All(calls, c => Assert.IsType<PluginTimeoutException>(c.Exception?.InnerException));
+        Assert.Equal(0, supervisor.GetPluginStats("test").WorkerCrashes);
+        var after = await supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]).DefaultTimeout();
+        Assert.Equal(2, after.Values[0].AsI32());
+    }
+}

@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Workers;
+using SochDb.Isolated.Tests;
+
+namespace SochDb.Isolated.Supervisor.Tests;
+
+/// <summary>Call coalescing in memory: lanes, grouping, failures, waiting limits — the worker is a fake that answers when told.</summary>
+public sealed class CallCoalescerTests
+{
+    [Fact]
+    public async Task InvokeAsync_AFreeLane_SendsTheCallAloneAtOnce()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 2);
+
+        var answer = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        worker.AnswerNext();
+
+        Assert.Equal(1, (await answer.DefaultTimeout()).FuelConsumed);
+        Assert.Equal([[1L]], worker.Messages);
+        Assert.Equal([false], worker.WasMany);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_EveryLaneBusy_TheWaitingCallsGoTogetherInOrderWhenALaneFrees()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var waiting = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true)).ToArray();
+        Assert.Equal(3, coalescer.Waiting);
+
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+        await worker.WaitForMessagesAsync(2);
+        worker.AnswerNext();
+
+        Assert.Equal([2L, 3, 4], await Task.WhenAll(waiting.Select(async t => (await t.DefaultTimeout()).FuelConsumed)));
+        Assert.Equal([[1L], [2, 3, 4]], worker.Messages);
+        Assert.Equal([false, true], worker.WasMany);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_MoreWaitingThanAMessageCarries_SplitsThemAndNeverUsesMoreLanesThanItHas()
+    {
+        var worker = new FakeWorker(autoAnswer: true);
+        var coalescer = worker.Coalescer(lanes: 2, maxCalls: 3);
+
+        var answers = await Task.WhenAll(Enumerable.Range(1, 40).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true))).DefaultTimeout();
+
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), answers.Select(a => a.FuelConsumed));
+        Assert.True(worker.MostAtOnce <= 2, $"{worker.MostAtOnce} messages were in the worker at once");
+        Assert.All(worker.Messages, m => Assert.InRange(m.Count, 1, 3));
+        Assert.Equal(40, worker.Messages.Sum(m => m.Count));
+    }
+
+    [Fact]
+    public async Task InvokeAsync_ACallThatMayAnswerABufferOrIsTooLarge_GoesAlone()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1, maxBytes: 100);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var queued = new[]
+        {
+            coalescer.InvokeAsync(Call(2), Deadline, 10, combinable: true),
+            coalescer.InvokeAsync(Call(3), Deadline, 10, combinable: false),
+            coalescer.InvokeAsync(Call(4), Deadline, 60, combinable: true),
+            coalescer.InvokeAsync(Call(5), Deadline, 60, combinable: true),
+            coalescer.InvokeAsync(Call(6), Deadline, 101, combinable: true),
+        };
+
+        for (var answered = 1; answered <= 6; answered++)
+        {
+            await worker.WaitForMessagesAsync(answered);
+            worker.AnswerNext();
+        }
+
+        await Task.WhenAll(queued.Append(first)).DefaultTimeout();
+        Assert.Equal([[1L], [2], [3], [4], [5], [6]], worker.Messages);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_TheMessageFails_EveryCallInItFailsWithItsError()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var queued = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true)).ToArray();
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+        await worker.WaitForMessagesAsync(2);
+
+        var lost = new WorkerCrashedException("p", 137, "the worker died");
+        worker.FailNext(lost);
+
+        foreach (var call in queued)
+        {
+            Assert.Same(lost, await Assert.ThrowsAsync<WorkerCrashedException>(() => call).DefaultTimeout());
+        }
+
+        // The lane came back: the next call is sent at once.
+        var after = coalescer.InvokeAsync(Call(9), Deadline, 0, combinable: true);
+        worker.AnswerNext();
+        Assert.Equal(9, (await after.DefaultTimeout()).FuelConsumed);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_AWorkerAnswersTheWrongNumberOfCalls_EveryCallFailsAsMalformed()
+    {
+        var worker = new FakeWorker { DropLastAnswer = true };
+        var coalescer = worker.Coalescer(lanes: 1);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var queued = Enumerable.Range(2, 2).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true)).ToArray();
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+        await worker.WaitForMessagesAsync(2);
+        worker.AnswerNext();
+
+        foreach (var call in queued)
+        {
+            var ex = await Assert.ThrowsAsync<PluginException>(() => call).DefaultTimeout();
+            Assert.Equal(ErrorKind.ProtocolError, ex.Kind);
+            Assert.Contains("1 answers to 2 coalesced calls", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task InvokeAsync_WaitedLongerThanTheQueueTimeout_FailsOverloadedWithoutBeingSent()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1, queueTimeout: TimeSpan.FromMilliseconds(20));
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var late = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true);
+        await Task.Delay(100);
+
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+
+        var ex = await Assert.ThrowsAsync<OverloadedException>(() => late).DefaultTimeout();
+        Assert.Equal(ErrorKind.Overloaded, ex.Kind);
+        Assert.Single(worker.Messages);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_AWaitedCall_IsSentWithWhatIsLeftOfItsTimeout()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var waited = Call(2);
+        var second = coalescer.InvokeAsync(waited, Deadline, 0, combinable: true);
+        await Task.Delay(150);
+
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+        await worker.WaitForMessagesAsync(2);
+        worker.AnswerNext();
+        await second.DefaultTimeout();
+
+        Assert.InRange(waited.TimeoutMs, 0, 1000 - 150);
+    }
+
+    [Fact]
+    public async Task RunAloneAsync_EveryLaneBusy_WaitsItsTurnAndRunsWithTheLaneToItself()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var batchRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseBatch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batch = coalescer.RunAloneAsync(async () =>
+        {
+            batchRan.SetResult();
+            await releaseBatch.Task;
+            return 42;
+        });
+        var after = coalescer.InvokeAsync(Call(3), Deadline, 0, combinable: true);
+
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+        await batchRan.Task.DefaultTimeout();
+        Assert.Single(worker.Messages);
+
+        releaseBatch.SetResult();
+        Assert.Equal(42, await batch.DefaultTimeout());
+        await worker.WaitForMessagesAsync(2);
+        worker.AnswerNext();
+        Assert.Equal(3, (await after.DefaultTimeout()).FuelConsumed);
+    }
+
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
+
+    private static InvokeRequest Call(long id) => new() { CallId = id, Function = "add", TimeoutMs = 1000 };
+
+    /// <summary>A worker that records each message and answers it when the test says (each call's fuel = its id).</summary>
+    private sealed class FakeWorker(bool autoAnswer = false)
+    {
+        private readonly ConcurrentQueue<TaskCompletionSource<bool>> open = new();
+        private readonly List<List<long>> messages = [];
+        private readonly List<bool> many = [];
+        private int atOnce;
+        private int mostAtOnce;
+
+        public bool DropLastAnswer { get; init; }
+
+        public int MostAtOnce => Volatile.Read(ref mostAtOnce);
+
+        public List<List<long>> Messages
+        {
+            get
+            {
+                lock (messages)
+                {
+                    return [.. messages.Select(m => m.ToList())];
+                }
+            }
+        }
+
+        public List<bool> WasMany
+        {
+            get
+            {
+                lock (messages)
+                {
+                    return [.. many];
+                }
+            }
+        }
+
+        public CallCoalescer Coalescer(int lanes, int maxCalls = 64, long maxBytes = 1 << 20, TimeSpan? queueTimeout = null) => new(
+            lanes,
+            maxCalls,
+            maxBytes,
+            queueTimeout ?? TimeSpan.FromSeconds(30),
+            async (call, _) => (await SendAsync([call], isMany: false))[0],
+            async (calls, _) => new InvokeManyResponse { Results = await SendAsync(calls.Calls, isMany: true) },
+            (queued, waited) => new OverloadedException("p", queued, TimeSpan.FromSeconds(1), waited),
+            problem => new PluginException(ErrorKind.ProtocolError, "p", "the worker answered " + problem));
+
+        public void AnswerNext()
+        {
+            Assert.True(open.TryDequeue(out var message), "no message is waiting for an answer");
+            message.SetResult(true);
+        }
+
+        public void FailNext(Exception error)
+        {
+            Assert.True(open.TryDequeue(out var message), "no message is waiting for an answer");
+            message.SetException(error);
+        }
+
+        public Task WaitForMessagesAsync(int count) => Eventually.WaitForAsync(() => Messages.Count >= count && open.Count > 0, $"{count} messages sent");
+
+        private async Task<InvokeResponse[]> SendAsync(InvokeRequest[] calls, bool isMany)
+        {
+            var now = Interlocked.Increment(ref atOnce);
+            InterlockedMax(ref mostAtOnce, now);
+            try
+            {
+                lock (messages)
+                {
+                    messages.Add([.. calls.Select(c => c.CallId)]);
+                    many.Add(isMany);
+                }
+
+                if (autoAnswer)
+                {
+                    await Task.Yield();
+                }
+                else
+                {
+                    var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    open.Enqueue(answer);
+                    await answer.Task;
+                }
+
+                var answers = calls.Select(c => new InvokeResponse { FuelConsumed = c.CallId }).ToArray();
+                return isMany && DropLastAnswer ? answers[..^1] : answers;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref atOnce);
+            }
+        }
+
+        private static void InterlockedMax(ref int target, int value)
+        {
+            var current = Volatile.Read(ref target);
+            while (value > current && Interlocked.CompareExchange(ref target, value, current) != current)
+            {
+                current = Volatile.Read(ref target);
+            }
+        }
+    }
+}
