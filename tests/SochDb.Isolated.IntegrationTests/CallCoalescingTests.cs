@@ -1,4 +1,3 @@
-using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Supervisor;
 using SochDb.Isolated.Tests;
 

@@ -37,7 +37,8 @@ public sealed class CallCoalescerTests
         await worker.WaitForMessagesAsync(2);
         worker.AnswerNext();
 
-        Assert.Equal([2L, 3, 4], await Task.WhenAll(waiting.Select(async t => (await t.DefaultTimeout()).FuelConsumed)));
+        var answers = await Task.WhenAll(waiting).DefaultTimeout();
+        Assert.Equal([2L, 3, 4], answers.Select(a => a.FuelConsumed));
         Assert.Equal([[1L], [2, 3, 4]], worker.Messages);
         Assert.Equal([false, true], worker.WasMany);
     }
@@ -251,7 +252,7 @@ public sealed class CallCoalescerTests
             message.SetException(error);
         }
 
-        public Task WaitForMessagesAsync(int count) => Eventually.WaitForAsync(() => Messages.Count >= count && open.Count > 0, $"{count} messages sent");
+        public Task WaitForMessagesAsync(int count) => Eventually.WaitForAsync(() => Messages.Count >= count && !open.IsEmpty, $"{count} messages sent");
 
         private async Task<InvokeResponse[]> SendAsync(InvokeRequest[] calls, bool isMany)
         {

@@ -37,7 +37,7 @@ public sealed class InvokeManyTests
             Assert.Equal(1, answer.Results[3].Results[0].Bits);
             Assert.True(answer.Results[3].Reinstantiated);
             Assert.Equal(42, answer.Results[4].Results[0].Bits);
-            Assert.All(answer.Results, r => Assert.True(r.FuelConsumed > 0));
+            Assert.All(answer.Results.Where(r => r.Error is null), r => Assert.True(r.FuelConsumed > 0));
         }
     }
 
@@ -63,7 +63,7 @@ public sealed class InvokeManyTests
             Assert.Contains("behind 2 call(s)", answer.Results[2].Error!.Message, StringComparison.Ordinal);
             Assert.Equal(0, answer.Results[0].FuelConsumed);
             Assert.Equal(0, answer.Results[2].FuelConsumed);
-            Assert.True(answer.Results[1].FuelConsumed > 0);
+            Assert.True(answer.Results[1].DurationUs >= 100_000, $"the spin ran {answer.Results[1].DurationUs} us");
 
             // The worker still serves.
             var after = await client.InvokeAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, new InvokeManyRequest { Calls = [Call(4, "add", PluginInstanceTests.I32(1), PluginInstanceTests.I32(2))] }).DefaultTimeout();
