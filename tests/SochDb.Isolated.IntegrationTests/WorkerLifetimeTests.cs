@@ -95,20 +95,10 @@ public sealed class WorkerLifetimeTests
             var native = Path.Combine(folder.FullName, "SochDb.Isolated.Worker");
             await File.WriteAllTextAsync(native, string.Empty);
             var options = new SochDb.Isolated.Supervisor.PluginSupervisorOptions { WireFormat = WireFormat.MessagePackLengthPrefixed };
-            var settings = new EngineSettings();
+
             await using var isolation = SochDb.Isolated.Supervisor.Isolation.WorkerIsolationFactory.Create(options.Isolation, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
-            var error = await Assert.ThrowsAsync<SochDb.Isolated.Supervisor.PluginException>(() => SochDb.Isolated.Supervisor.Workers.WorkerProcess.StartAsync(
-                "native-test",
-                native,
-                options,
-                settings,
-                settings.ComputeHash(),
-                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
-                (_, _) => Task.FromResult(new HostCallResponse()),
-                isolation,
-                new SochDb.Isolated.Supervisor.Isolation.WorkerLimits(512L << 20, 128, 1.0),
-                CancellationToken.None)).DefaultTimeout();
+            var error = await Assert.ThrowsAsync<SochDb.Isolated.Supervisor.PluginException>(() => StartWorkerProcessAsync("native-test", native, options, isolation)).DefaultTimeout();
 
             Assert.Equal(ErrorKind.SandboxFailed, error.Kind);
             Assert.Contains("Native AOT", error.Message, StringComparison.Ordinal);
@@ -123,19 +113,8 @@ public sealed class WorkerLifetimeTests
     public async Task StartAsync_OnceConnected_RemovesTheSocketFile()
     {
         var options = new SochDb.Isolated.Supervisor.PluginSupervisorOptions();
-        var settings = new EngineSettings();
         await using var isolation = SochDb.Isolated.Supervisor.Isolation.WorkerIsolationFactory.Create(options.Isolation, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        var worker = await SochDb.Isolated.Supervisor.Workers.WorkerProcess.StartAsync(
-            "socket-test",
-            SochDb.Isolated.Supervisor.Workers.WorkerLauncher.Resolve(null),
-            options,
-            settings,
-            settings.ComputeHash(),
-            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
-            (_, _) => Task.FromResult(new HostCallResponse()),
-            isolation,
-            new SochDb.Isolated.Supervisor.Isolation.WorkerLimits(512L << 20, 128, 1.0),
-            CancellationToken.None).DefaultTimeout();
+        var worker = await StartWorkerProcessAsync("socket-test", SochDb.Isolated.Supervisor.Workers.WorkerLauncher.Resolve(null), options, isolation).DefaultTimeout();
         try
         {
             Assert.NotNull(worker.SocketPath);
@@ -148,6 +127,23 @@ public sealed class WorkerLifetimeTests
         {
             await worker.StopAsync(TimeSpan.FromSeconds(5)).DefaultTimeout();
         }
+    }
+
+    /// <summary>Starts a worker the way the supervisor does (handshake included), with no plugin and no host functions.</summary>
+    private static Task<SochDb.Isolated.Supervisor.Workers.WorkerProcess> StartWorkerProcessAsync(string name, string workerPath, SochDb.Isolated.Supervisor.PluginSupervisorOptions options, SochDb.Isolated.Supervisor.Isolation.IWorkerIsolation isolation)
+    {
+        var settings = new EngineSettings();
+        return SochDb.Isolated.Supervisor.Workers.WorkerProcess.StartAsync(
+            name,
+            workerPath,
+            options,
+            settings,
+            settings.ComputeHash(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            (_, _) => Task.FromResult(new HostCallResponse()),
+            isolation,
+            new SochDb.Isolated.Supervisor.Isolation.WorkerLimits(512L << 20, 128, 1.0),
+            CancellationToken.None);
     }
 
     private static Process StartWorker()
