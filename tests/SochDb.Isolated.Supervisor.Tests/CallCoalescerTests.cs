@@ -87,11 +87,7 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
-        var queued = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true)).ToArray();
-        worker.AnswerNext();
-        await first.DefaultTimeout();
-        await worker.WaitForMessagesAsync(2);
+        var queued = await CoalescedBehindOneCallAsync(worker, coalescer, 3);
 
         var lost = new WorkerCrashedException("p", 137, "the worker died");
         worker.FailNext(lost);
@@ -112,11 +108,7 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker { DropLastAnswer = true };
         var coalescer = worker.Coalescer(lanes: 1);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
-        var queued = Enumerable.Range(2, 2).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true)).ToArray();
-        worker.AnswerNext();
-        await first.DefaultTimeout();
-        await worker.WaitForMessagesAsync(2);
+        var queued = await CoalescedBehindOneCallAsync(worker, coalescer, 2);
         worker.AnswerNext();
 
         foreach (var call in queued)
@@ -194,6 +186,18 @@ public sealed class CallCoalescerTests
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
 
     private static InvokeRequest Call(long id) => new() { CallId = id, Function = "add", TimeoutMs = 1000 };
+
+    /// <summary>Occupies the one lane with call 1, queues <paramref name="count"/> calls, frees the lane and waits until they are sent together.</summary>
+    private static async Task<Task<InvokeResponse>[]> CoalescedBehindOneCallAsync(FakeWorker worker, CallCoalescer coalescer, int count)
+    {
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var queued = Enumerable.Range(2, count).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true)).ToArray();
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+        await worker.WaitForMessagesAsync(2);
+        Assert.Equal(count, worker.Messages[1].Count);
+        return queued;
+    }
 
     /// <summary>A worker that records each message and answers it when the test says (each call's fuel = its id).</summary>
     private sealed class FakeWorker(bool autoAnswer = false)
