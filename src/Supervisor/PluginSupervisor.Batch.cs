@@ -92,7 +92,8 @@ public sealed partial class PluginSupervisor
             };
 
             var (response, roundTrip, _) = await SendAsync(generation, callId, batchTimeout, null, attempt, () => worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace)).ConfigureAwait(false);
-            if (BatchAnswerProblem(response, rows) is { } problem)
+            var expected = generation.Module.Functions.TryGetValue(function, out var export) ? export.Results : null;
+            if (BatchAnswerProblem(response, rows, expected) is { } problem)
             {
                 throw new PluginException(ErrorKind.ProtocolError, slot.Id, $"the worker of plugin '{slot.Id}' answered a batch of {count} rows with {problem}");
             }
@@ -156,7 +157,7 @@ public sealed partial class PluginSupervisor
         // Host-call bytes and time are only measured per batch on this side, so a row's receipt carries its count alone.
         var receipt = new CallReceipt(
             row.FuelConsumed,
-            TimeSpan.FromMicroseconds(row.DurationUs),
+            Microseconds(row.DurationUs),
             row.PeakMemoryBytes,
             row.HostCalls,
             generation.Number,
@@ -186,9 +187,18 @@ public sealed partial class PluginSupervisor
     /// <see langword="null"/> when its shape is right. The worker is not trusted: a packed answer is checked column by
     /// column before any row is read from it.
     /// </summary>
-    internal static string? BatchAnswerProblem(InvokeBatchResponse response, BatchRows rows)
+    /// <param name="response">The worker's answer.</param>
+    /// <param name="rows">The rows it answers.</param>
+    /// <param name="expectedResults">The export's result types as the supervisor compiled them, or <see langword="null"/> when it has no such export.</param>
+    /// <returns>The problem, or <see langword="null"/>.</returns>
+    internal static string? BatchAnswerProblem(InvokeBatchResponse response, BatchRows rows, IReadOnlyList<PluginValueType?>? expectedResults)
     {
         var count = rows.Count;
+        if (response.Rows is null || response.Rows.Any(r => r is null))
+        {
+            return "missing row outcomes";
+        }
+
         if (response.Packed is not { } packed)
         {
             return response.Rows.Length == count ? null : $"{response.Rows.Length} rows";
@@ -199,7 +209,16 @@ public sealed partial class PluginSupervisor
             return "packed results to rows that were not packed";
         }
 
-        if (packed.Types.Any(t => !PackedValues.IsPackable(t)) || !PackedValues.FitsExactly(packed.Values.LongLength, count, packed.Types.Length))
+        if (packed.Types is null || packed.Values is null || packed.FuelConsumed is null || packed.DurationUs is null
+            || packed.HostCalls is null || packed.PeakMemoryBytes is null || packed.FailedRows is null)
+        {
+            return "packed results with a missing column";
+        }
+
+        // The result types must be the export's own: a worker cannot make the supervisor build more (or other) values
+        // than the function returns.
+        if (expectedResults is null || !packed.Types.Select(t => (PluginValueType?)t).SequenceEqual(expectedResults)
+            || !PackedValues.FitsExactly(packed.Values.LongLength, count, packed.Types.Length))
         {
             return $"{packed.Values.Length} bytes of packed results of types ({string.Join(", ", packed.Types)})";
         }
@@ -238,13 +257,16 @@ public sealed partial class PluginSupervisor
 
         var receipt = new CallReceipt(
             packed.FuelConsumed[row],
-            TimeSpan.FromMicroseconds(packed.DurationUs[row]),
+            Microseconds(packed.DurationUs[row]),
             packed.PeakMemoryBytes[row],
             packed.HostCalls[row],
             generation.Number,
             roundTrip);
         return new BatchRowResult(values, receipt, null);
     }
+
+    /// <summary>A worker-reported duration, clamped to what a <see cref="TimeSpan"/> holds (a hostile figure cannot throw).</summary>
+    internal static TimeSpan Microseconds(long reported) => TimeSpan.FromMicroseconds(Math.Clamp(reported, 0, (long)TimeSpan.MaxValue.TotalMicroseconds - 1));
 
     /// <summary>
     /// Adds a worker-reported figure to a sum: negative figures count as 0 and the sum stops at <see cref="long.MaxValue"/>,

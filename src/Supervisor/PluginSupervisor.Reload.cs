@@ -190,7 +190,7 @@ public sealed partial class PluginSupervisor
         generation.EnterCall();
         try
         {
-            response = await worker.InvokeAsync(request, timeout + options.CallGrace, 0, combinable: false).WaitAsync(cancellationToken).ConfigureAwait(false);
+            response = await worker.InvokeAsync(request, timeout + options.CallGrace, 0, combinable: false, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -278,7 +278,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             FailedCalls = Interlocked.Read(ref c.FailedCalls),
             FuelConsumed = Interlocked.Read(ref c.FuelConsumed),
             FuelRemaining = generation.Budget.Remaining,
-            TotalExecutionTime = TimeSpan.FromMicroseconds(Interlocked.Read(ref c.ExecutionMicroseconds)),
+            TotalExecutionTime = Microseconds(Interlocked.Read(ref c.ExecutionMicroseconds)),
             PeakMemoryBytes = Interlocked.Read(ref c.PeakMemoryBytes),
             HostCalls = generation.Router.HostCalls,
             HostCallErrors = generation.Router.HostCallErrors,
@@ -618,7 +618,20 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals, telemetry, CallPluginAsync, WriteThroughHooksAsync);
         var router = new HostCallRouter(pluginId, number, manifest, services);
         var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, router, cancellationToken).ConfigureAwait(false);
-        return new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router, InstancesFor(manifest), options.CoalesceCalls ? options.MaxCoalescedCalls : 1);
+        var generation = new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router, InstancesFor(manifest), options.CoalesceCalls ? options.MaxCoalescedCalls : 1);
+        CoalesceCalls(worker, generation);
+        return generation;
+    }
+
+    /// <summary>Turns call coalescing on for a generation's (new) worker when the options ask for it.</summary>
+    private void CoalesceCalls(WorkerProcess worker, PluginGeneration generation)
+    {
+        if (options.CoalesceCalls)
+        {
+            // Half the message limit leaves room for the calls' own fields and base64 in the JSON formats.
+            var budget = generation.Budget;
+            worker.Coalesce(generation.MaxInstances, options.MaxCoalescedCalls, options.MaxMessageBytes / 2, options.QueueTimeout, TimeSpan.FromMilliseconds(generation.Manifest.Resources.TimeoutMs), () => budget.Remaining);
+        }
     }
 
     /// <summary>The calls a plugin may run at once: its manifest's <c>max_instances</c>, capped by the supervisor.</summary>
@@ -701,12 +714,6 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             }
 
             throw ErrorMapper.ToException(pluginId, error);
-        }
-
-        if (options.CoalesceCalls)
-        {
-            // Half the message limit leaves room for the calls' own fields and base64 in the JSON formats.
-            worker.Coalesce(request.MaxInstances, options.MaxCoalescedCalls, options.MaxMessageBytes / 2, options.QueueTimeout, TimeSpan.FromMilliseconds(manifest.Resources.TimeoutMs));
         }
 
         return (worker, response.MemoryBytes);
@@ -794,6 +801,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             throw;
         }
 
+        CoalesceCalls(replacement, generation);
         generation.Worker = replacement;
         generation.MemoryBytes = memory;
         Watch(slot, generation, replacement);
@@ -1123,7 +1131,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                 argumentBytes += arg.Bytes?.LongLength ?? 0;
             }
 
-            var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, () => worker.InvokeAsync(request, timeout + options.CallGrace, argumentBytes, combinable)).ConfigureAwait(false);
+            var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, () => worker.InvokeAsync(request, timeout + options.CallGrace, argumentBytes, combinable, cancellationToken)).ConfigureAwait(false);
             var hostCalls = Interlocked.Read(ref hostCall.HostCalls);
             generation.Budget.Consume(response.FuelConsumed);
             Interlocked.Add(ref counters.FuelConsumed, response.FuelConsumed);
@@ -1143,7 +1151,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             var values = response.Results.Select(r => PluginValue.FromRaw(r.Type, r.Bits, r.Bytes)).ToArray();
             var receipt = new CallReceipt(
                 response.FuelConsumed,
-                TimeSpan.FromMicroseconds(response.DurationUs),
+                Microseconds(response.DurationUs),
                 response.PeakMemoryBytes,
                 hostCalls,
                 generation.Number,

@@ -163,6 +163,7 @@ internal sealed class WorkerService : IDisposable
         {
             var started = Stopwatch.GetTimestamp();
             var results = new InvokeResponse[calls.Length];
+            var fuelLeft = request.FuelBudget;
             for (var i = 0; i < calls.Length; i++)
             {
                 var call = calls[i];
@@ -182,8 +183,16 @@ internal sealed class WorkerService : IDisposable
                     continue;
                 }
 
+                if (fuelLeft <= 0)
+                {
+                    results[i] = new InvokeResponse { Error = new WorkerError { Kind = ErrorKind.FuelExhausted, Message = "the plugin's lifetime fuel budget is spent" } };
+                    continue;
+                }
+
                 call.TimeoutMs = left;
-                results[i] = instance.Invoke(call);
+                call.Fuel = Math.Min(call.Fuel, fuelLeft);
+                results[i] = InvokeOne(instance, call);
+                fuelLeft -= Math.Max(0, results[i].FuelConsumed);
             }
 
             return new InvokeManyResponse { Results = results };
@@ -425,6 +434,28 @@ internal sealed class WorkerService : IDisposable
         if (engine is null)
         {
             throw new LocalRpcException("the handshake must come first") { ErrorCode = (int)ErrorKind.ProtocolError };
+        }
+    }
+
+    /// <summary>
+    /// Runs one of several calls in a message: whatever goes wrong in it stays its own error (and replaces the instance),
+    /// so the message's other calls, some already run, still get their answers.
+    /// </summary>
+    private InvokeResponse InvokeOne(PluginInstance instance, InvokeRequest call)
+    {
+        try
+        {
+            return instance.Invoke(call);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            WorkerLog.CallTrapped(logger, call.CallId, call.Function, nameof(ErrorKind.HostError), ex.Message);
+            instance.Discard();
+            return new InvokeResponse
+            {
+                Error = new WorkerError { Kind = ErrorKind.HostError, Message = $"the worker failed running the call: {ex.GetType().Name}: {ex.Message}" },
+                Reinstantiated = true,
+            };
         }
     }
 

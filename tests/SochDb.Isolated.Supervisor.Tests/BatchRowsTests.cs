@@ -66,13 +66,17 @@ public sealed class BatchRowsTests
     {
         var rows = PackedBatch(3);
 
-        Assert.Null(PluginSupervisor.BatchAnswerProblem(Answer(3, failed: [1]), rows));
+        Assert.Null(PluginSupervisor.BatchAnswerProblem(Answer(3, failed: [1]), rows, I32));
     }
 
     public static TheoryData<string, Action<InvokeBatchResponse>> HostileAnswers() => new()
     {
         { "bytes of packed results", a => a.Packed!.Values = new byte[7] },
         { "bytes of packed results", a => a.Packed!.Types = [PluginValueType.Bytes] },
+        { "bytes of packed results", a => (a.Packed!.Types, a.Packed.Values) = ([PluginValueType.I32, PluginValueType.I32], new byte[48]) },
+        { "bytes of packed results", a => a.Packed!.Types = [PluginValueType.I64] },
+        { "missing column", a => a.Packed!.HostCalls = null! },
+        { "missing row outcomes", a => a.Rows = null! },
         { "figure columns", a => a.Packed!.FuelConsumed = new long[2] },
         { "figure columns", a => a.Packed!.PeakMemoryBytes = [] },
         { "outcomes for them", a => a.Rows = [] },
@@ -88,7 +92,7 @@ public sealed class BatchRowsTests
         var answer = Answer(3, failed: [1]);
         spoil(answer);
 
-        var problem = PluginSupervisor.BatchAnswerProblem(answer, PackedBatch(3));
+        var problem = PluginSupervisor.BatchAnswerProblem(answer, PackedBatch(3), I32);
 
         Assert.NotNull(problem);
         Assert.Contains(expected, problem, StringComparison.Ordinal);
@@ -99,9 +103,11 @@ public sealed class BatchRowsTests
     {
         var rows = BatchRows.From([[PluginValue.String("a")], [PluginValue.String("b")], [PluginValue.String("c")]], long.MaxValue);
 
-        Assert.Contains("not packed", PluginSupervisor.BatchAnswerProblem(Answer(3, failed: []), rows), StringComparison.Ordinal);
-        Assert.Contains("2 rows", PluginSupervisor.BatchAnswerProblem(new InvokeBatchResponse { Rows = [new(), new()] }, rows), StringComparison.Ordinal);
+        Assert.Contains("not packed", PluginSupervisor.BatchAnswerProblem(Answer(3, failed: []), rows, I32), StringComparison.Ordinal);
+        Assert.Contains("2 rows", PluginSupervisor.BatchAnswerProblem(new InvokeBatchResponse { Rows = [new(), new()] }, rows, I32), StringComparison.Ordinal);
     }
+
+    private static readonly PluginValueType?[] I32 = [PluginValueType.I32];
 
     private static BatchRows PackedBatch(int count) => BatchRows.From([.. Enumerable.Range(0, count).Select(i => new[] { PluginValue.I32(i) })], long.MaxValue);
 

@@ -15,7 +15,7 @@ public sealed class CallCoalescerTests
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 2);
 
-        var answer = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var answer = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
         worker.AnswerNext();
 
         Assert.Equal(1, (await answer.DefaultTimeout()).FuelConsumed);
@@ -28,8 +28,8 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
-        var waiting = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true)).ToArray();
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var waiting = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, CancellationToken.None)).ToArray();
         Assert.Equal(3, coalescer.Waiting);
 
         worker.AnswerNext();
@@ -49,7 +49,7 @@ public sealed class CallCoalescerTests
         var worker = new FakeWorker(autoAnswer: true);
         var coalescer = worker.Coalescer(lanes: 2, maxCalls: 3);
 
-        var answers = await Task.WhenAll(Enumerable.Range(1, 40).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true))).DefaultTimeout();
+        var answers = await Task.WhenAll(Enumerable.Range(1, 40).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, CancellationToken.None))).DefaultTimeout();
 
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), answers.Select(a => a.FuelConsumed));
         Assert.True(worker.MostAtOnce <= 2, $"{worker.MostAtOnce} messages were in the worker at once");
@@ -62,14 +62,14 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1, maxBytes: 100);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
         var queued = new[]
         {
-            coalescer.InvokeAsync(Call(2), Deadline, 10, combinable: true),
-            coalescer.InvokeAsync(Call(3), Deadline, 10, combinable: false),
-            coalescer.InvokeAsync(Call(4), Deadline, 60, combinable: true),
-            coalescer.InvokeAsync(Call(5), Deadline, 60, combinable: true),
-            coalescer.InvokeAsync(Call(6), Deadline, 101, combinable: true),
+            coalescer.InvokeAsync(Call(2), Deadline, 10, combinable: true, CancellationToken.None),
+            coalescer.InvokeAsync(Call(3), Deadline, 10, combinable: false, CancellationToken.None),
+            coalescer.InvokeAsync(Call(4), Deadline, 60, combinable: true, CancellationToken.None),
+            coalescer.InvokeAsync(Call(5), Deadline, 60, combinable: true, CancellationToken.None),
+            coalescer.InvokeAsync(Call(6), Deadline, 101, combinable: true, CancellationToken.None),
         };
 
         for (var answered = 1; answered <= 6; answered++)
@@ -98,7 +98,7 @@ public sealed class CallCoalescerTests
         }
 
         // The lane came back: the next call is sent at once.
-        var after = coalescer.InvokeAsync(Call(9), Deadline, 0, combinable: true);
+        var after = coalescer.InvokeAsync(Call(9), Deadline, 0, combinable: true, CancellationToken.None);
         worker.AnswerNext();
         Assert.Equal(9, (await after.DefaultTimeout()).FuelConsumed);
     }
@@ -124,8 +124,8 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1, queueTimeout: TimeSpan.FromMilliseconds(20));
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
-        var late = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var late = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, CancellationToken.None);
         await Task.Delay(100);
 
         worker.AnswerNext();
@@ -137,13 +137,52 @@ public sealed class CallCoalescerTests
     }
 
     [Fact]
+    public async Task InvokeAsync_TheLaneStaysBusyPastTheQueueTimeout_TheWaitingCallFailsOverloadedOnTime()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1, queueTimeout: TimeSpan.FromMilliseconds(50));
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var late = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, CancellationToken.None);
+
+        // The lane is never freed: the wait still ends at the queue timeout, and the call leaves the line.
+        await Assert.ThrowsAsync<OverloadedException>(() => late).DefaultTimeout();
+        Assert.Equal(0, coalescer.Waiting);
+
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+        Assert.Single(worker.Messages);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_CancelledWhileWaiting_LeavesTheLineWithoutBeingSent()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1);
+        using var cancel = new CancellationTokenSource();
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var cancelled = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, cancel.Token);
+        var kept = coalescer.InvokeAsync(Call(3), Deadline, 0, combinable: true, CancellationToken.None);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled).DefaultTimeout();
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+        await worker.WaitForMessagesAsync(2);
+        worker.AnswerNext();
+
+        Assert.Equal(3, (await kept.DefaultTimeout()).FuelConsumed);
+        Assert.Equal([[1L], [3]], worker.Messages);
+        Assert.Equal(long.MaxValue - 1, worker.LastFuelBudget);
+    }
+
+    [Fact]
     public async Task InvokeAsync_AWaitedCall_IsSentWithWhatIsLeftOfItsTimeout()
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
         var waited = Call(2);
-        var second = coalescer.InvokeAsync(waited, Deadline, 0, combinable: true);
+        var second = coalescer.InvokeAsync(waited, Deadline, 0, combinable: true, CancellationToken.None);
         await Task.Delay(150);
 
         worker.AnswerNext();
@@ -160,16 +199,16 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
         var batchRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var releaseBatch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var batch = coalescer.RunAloneAsync(async () =>
+        var batch = coalescer.RunAloneAsync(async _ =>
         {
             batchRan.SetResult();
             await releaseBatch.Task;
             return 42;
         });
-        var after = coalescer.InvokeAsync(Call(3), Deadline, 0, combinable: true);
+        var after = coalescer.InvokeAsync(Call(3), Deadline, 0, combinable: true, CancellationToken.None);
 
         worker.AnswerNext();
         await first.DefaultTimeout();
@@ -190,8 +229,8 @@ public sealed class CallCoalescerTests
     /// <summary>Occupies the one lane with call 1, queues <paramref name="count"/> calls, frees the lane and waits until they are sent together.</summary>
     private static async Task<Task<InvokeResponse>[]> CoalescedBehindOneCallAsync(FakeWorker worker, CallCoalescer coalescer, int count)
     {
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true);
-        var queued = Enumerable.Range(2, count).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true)).ToArray();
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var queued = Enumerable.Range(2, count).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, CancellationToken.None)).ToArray();
         worker.AnswerNext();
         await first.DefaultTimeout();
         await worker.WaitForMessagesAsync(2);
@@ -209,6 +248,8 @@ public sealed class CallCoalescerTests
         private int mostAtOnce;
 
         public bool DropLastAnswer { get; init; }
+
+        public long LastFuelBudget { get; private set; }
 
         public int MostAtOnce => Volatile.Read(ref mostAtOnce);
 
@@ -240,7 +281,12 @@ public sealed class CallCoalescerTests
             maxBytes,
             queueTimeout ?? TimeSpan.FromSeconds(30),
             async (call, _) => (await SendAsync([call], isMany: false))[0],
-            async (calls, _) => new InvokeManyResponse { Results = await SendAsync(calls.Calls, isMany: true) },
+            async (calls, _) =>
+            {
+                LastFuelBudget = calls.FuelBudget;
+                return new InvokeManyResponse { Results = await SendAsync(calls.Calls, isMany: true) };
+            },
+            () => long.MaxValue - 1,
             (queued, waited) => new OverloadedException("p", queued, TimeSpan.FromSeconds(1), waited),
             problem => new PluginException(ErrorKind.ProtocolError, "p", "the worker answered " + problem));
 

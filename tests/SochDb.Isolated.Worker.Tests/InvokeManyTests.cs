@@ -26,6 +26,7 @@ public sealed class InvokeManyTests
                     Call(4, "count"),
                     Call(5, "add", PluginInstanceTests.I32(40), PluginInstanceTests.I32(2)),
                 ],
+                FuelBudget = long.MaxValue,
             };
 
             var answer = await client.InvokeAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, request).DefaultTimeout();
@@ -56,7 +57,7 @@ public sealed class InvokeManyTests
             var spent = Call(3, "count");
             spent.TimeoutMs = 0;
 
-            var answer = await client.InvokeAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, new InvokeManyRequest { Calls = [spent, spin, behind] }).DefaultTimeout();
+            var answer = await client.InvokeAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, new InvokeManyRequest { Calls = [spent, spin, behind], FuelBudget = long.MaxValue }).DefaultTimeout();
 
             Assert.All(answer.Results, r => Assert.Equal(ErrorKind.Timeout, r.Error!.Kind));
             Assert.Contains("waited for an instance, behind 0 call(s)", answer.Results[0].Error!.Message, StringComparison.Ordinal);
@@ -66,8 +67,56 @@ public sealed class InvokeManyTests
             Assert.True(answer.Results[1].DurationUs >= 100_000, $"the spin ran {answer.Results[1].DurationUs} us");
 
             // The worker still serves.
-            var after = await client.InvokeAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, new InvokeManyRequest { Calls = [Call(4, "add", PluginInstanceTests.I32(1), PluginInstanceTests.I32(2))] }).DefaultTimeout();
+            var after = await client.InvokeAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, new InvokeManyRequest { Calls = [Call(4, "add", PluginInstanceTests.I32(1), PluginInstanceTests.I32(2))], FuelBudget = long.MaxValue }).DefaultTimeout();
             Assert.Equal(3, after.Results[0].Results[0].Bits);
+        }
+    }
+
+    [Fact]
+    public async Task InvokeMany_TheSharedFuelBudgetSpent_LaterCallsFailWithoutRunning()
+    {
+        var (client, service) = await WorkerServiceTests.ConnectLoadedAsync(WireFormat.MessagePackLengthPrefixed);
+        using (client)
+        using (service)
+        {
+            var request = new InvokeManyRequest
+            {
+                Calls = [Call(1, "burn", PluginInstanceTests.I32(1_000_000)), Call(2, "burn", PluginInstanceTests.I32(1))],
+                FuelBudget = 10_000,
+            };
+
+            var answer = await client.InvokeAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, request).DefaultTimeout();
+
+            Assert.Equal(ErrorKind.FuelExhausted, answer.Results[0].Error!.Kind);
+            Assert.Equal(10_000, answer.Results[0].FuelConsumed);
+            Assert.Equal(ErrorKind.FuelExhausted, answer.Results[1].Error!.Kind);
+            Assert.Equal(0, answer.Results[1].FuelConsumed);
+        }
+    }
+
+    [Fact]
+    public async Task InvokeMany_ACallThatBreaksTheBufferContract_FailsAloneAndTheOthersAnswer()
+    {
+        var (client, service) = await WorkerServiceTests.ConnectLoadedAsync(
+            WireFormat.MessagePackLengthPrefixed,
+            "bad_alloc",
+            PluginInstanceTests.Sig("len", [PluginValueType.Bytes], [PluginValueType.I32]));
+        using (client)
+        using (service)
+        {
+            var bytes = new WireValue { Type = PluginValueType.Bytes, Bytes = [1, 2, 3] };
+            var request = new InvokeManyRequest
+            {
+                Calls = [Call(1, "add", PluginInstanceTests.I32(1), PluginInstanceTests.I32(2)), Call(2, "len", bytes), Call(3, "add", PluginInstanceTests.I32(3), PluginInstanceTests.I32(4))],
+                FuelBudget = long.MaxValue,
+            };
+
+            var answer = await client.InvokeAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, request).DefaultTimeout();
+
+            Assert.Equal(3, answer.Results[0].Results[0].Bits);
+            Assert.Equal(ErrorKind.Trap, answer.Results[1].Error!.Kind);
+            Assert.Contains("soch_alloc must be (i32) -> i32", answer.Results[1].Error!.Message, StringComparison.Ordinal);
+            Assert.Equal(7, answer.Results[2].Results[0].Bits);
         }
     }
 

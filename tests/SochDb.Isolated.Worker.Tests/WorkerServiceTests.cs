@@ -398,11 +398,14 @@ public sealed class WorkerServiceTests
         }
     }
 
-    internal static async Task<(JsonRpc Client, WorkerService Service)> ConnectLoadedAsync(WireFormat format, params FunctionSignatureDto[] signatures)
+    internal static Task<(JsonRpc Client, WorkerService Service)> ConnectLoadedAsync(WireFormat format, params FunctionSignatureDto[] signatures)
+        => ConnectLoadedAsync(format, "basic", signatures);
+
+    internal static async Task<(JsonRpc Client, WorkerService Service)> ConnectLoadedAsync(WireFormat format, string fixture, params FunctionSignatureDto[] signatures)
     {
         var (client, service) = Connect(format);
         await client.InvokeAsync<HandshakeResponse>(WorkerMethods.Handshake, new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version }).DefaultTimeout();
-        var load = await client.InvokeAsync<LoadResponse>(WorkerMethods.Load, LoadRequestFor("basic", signatures)).DefaultTimeout();
+        var load = await client.InvokeAsync<LoadResponse>(WorkerMethods.Load, LoadRequestFor(fixture, signatures)).DefaultTimeout();
         Assert.Null(load.Error);
         return (client, service);
     }

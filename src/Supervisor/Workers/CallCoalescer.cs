@@ -12,18 +12,21 @@ namespace SochDb.Isolated.Supervisor.Workers;
 /// </summary>
 /// <remarks>
 /// Batches and calls that may answer with buffers take a lane on their own: a coalesced answer holds numbers only, so it
-/// stays small whatever the calls return. Every message's answer completes its calls' tasks, asynchronously, so the
-/// callers' own work after the call runs in parallel, not on the thread that read the answer.
+/// stays small whatever the calls return. A waiting call leaves the line when its caller cancels or when it has waited
+/// the queue timeout, as it would at the plugin's gate. Every message's answer completes its calls' tasks
+/// asynchronously: a caller's continuation never runs on the thread that hands out a message's answers, so a caller
+/// that blocks cannot hold up (or deadlock on) the other calls of its message.
 /// </remarks>
 internal sealed class CallCoalescer
 {
     private readonly Lock sync = new();
-    private readonly Queue<Pending> queue = new();
+    private readonly LinkedList<Pending> queue = new();
     private readonly int maxCalls;
     private readonly long maxBytes;
     private readonly TimeSpan queueTimeout;
     private readonly Func<InvokeRequest, TimeSpan, Task<InvokeResponse>> sendOne;
     private readonly Func<InvokeManyRequest, TimeSpan, Task<InvokeManyResponse>> sendMany;
+    private readonly Func<long> fuelLeft;
     private readonly Func<int, TimeSpan, Exception> waitedTooLong;
     private readonly Func<string, Exception> malformed;
     private int freeLanes;
@@ -35,6 +38,7 @@ internal sealed class CallCoalescer
     /// <param name="queueTimeout">The longest a call waits for a lane; past it, it fails with <paramref name="waitedTooLong"/>.</param>
     /// <param name="sendOne">Sends one call.</param>
     /// <param name="sendMany">Sends coalesced calls.</param>
+    /// <param name="fuelLeft">What is left of the plugin's lifetime fuel budget, read when a message is sent.</param>
     /// <param name="waitedTooLong">Makes the error of a call that waited too long, from the calls still waiting and the wait.</param>
     /// <param name="malformed">Makes the error of calls whose coalesced answer has the wrong shape.</param>
     public CallCoalescer(
@@ -44,6 +48,7 @@ internal sealed class CallCoalescer
         TimeSpan queueTimeout,
         Func<InvokeRequest, TimeSpan, Task<InvokeResponse>> sendOne,
         Func<InvokeManyRequest, TimeSpan, Task<InvokeManyResponse>> sendMany,
+        Func<long> fuelLeft,
         Func<int, TimeSpan, Exception> waitedTooLong,
         Func<string, Exception> malformed)
     {
@@ -55,6 +60,7 @@ internal sealed class CallCoalescer
         this.queueTimeout = queueTimeout;
         this.sendOne = sendOne;
         this.sendMany = sendMany;
+        this.fuelLeft = fuelLeft;
         this.waitedTooLong = waitedTooLong;
         this.malformed = malformed;
     }
@@ -76,8 +82,9 @@ internal sealed class CallCoalescer
     /// <param name="deadline">The supervisor-side deadline of the call, from when it is sent.</param>
     /// <param name="bytes">The call's argument bytes.</param>
     /// <param name="combinable">Whether the call may share a message (it answers with numbers only).</param>
+    /// <param name="cancellationToken">Takes the call out of the line while it waits; once sent, it runs to its end.</param>
     /// <returns>The worker's answer.</returns>
-    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline, long bytes, bool combinable)
+    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline, long bytes, bool combinable, CancellationToken cancellationToken)
     {
         if (TryTakeLane())
         {
@@ -85,20 +92,26 @@ internal sealed class CallCoalescer
         }
 
         var pending = new Pending(request, deadline, combinable && bytes <= maxBytes ? bytes : -1, null, null);
-        return Enqueue(pending) ? SendOnLaneAsync(request, deadline) : pending.Answer!.Task;
+        if (Enqueue(pending))
+        {
+            return SendOnLaneAsync(request, deadline);
+        }
+
+        Watch(pending, cancellationToken);
+        return pending.Answer!.Task;
     }
 
     /// <summary>Runs work that needs a lane to itself (a batch).</summary>
     /// <typeparam name="T">The work's result.</typeparam>
-    /// <param name="run">The work.</param>
+    /// <param name="run">The work, given how long it waited for its lane.</param>
     /// <returns>Its result.</returns>
-    public async Task<T> RunAloneAsync<T>(Func<Task<T>> run)
+    public async Task<T> RunAloneAsync<T>(Func<TimeSpan, Task<T>> run)
     {
         if (TryTakeLane())
         {
             try
             {
-                return await run().ConfigureAwait(false);
+                return await run(TimeSpan.Zero).ConfigureAwait(false);
             }
             finally
             {
@@ -107,7 +120,8 @@ internal sealed class CallCoalescer
         }
 
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var pending = new Pending(
+        Pending? pending = null;
+        pending = new Pending(
             null,
             default,
             -1,
@@ -115,7 +129,7 @@ internal sealed class CallCoalescer
             {
                 try
                 {
-                    done.TrySetResult(await run().ConfigureAwait(false));
+                    done.TrySetResult(await run(Stopwatch.GetElapsedTime(pending!.Enqueued)).ConfigureAwait(false));
                 }
                 catch (Exception ex)
                 {
@@ -126,6 +140,10 @@ internal sealed class CallCoalescer
         if (Enqueue(pending))
         {
             await RunGroupAsync([pending]).ConfigureAwait(false);
+        }
+        else
+        {
+            Watch(pending, CancellationToken.None);
         }
 
         return await done.Task.ConfigureAwait(false);
@@ -156,9 +174,35 @@ internal sealed class CallCoalescer
                 return true;
             }
 
-            queue.Enqueue(pending);
+            queue.AddLast(pending.Node);
             return false;
         }
+    }
+
+    /// <summary>Takes a waiting call out of the line when it has waited the queue timeout or its caller cancels.</summary>
+    private void Watch(Pending pending, CancellationToken cancellationToken)
+    {
+        pending.Watch(
+            queueTimeout,
+            timedOut =>
+            {
+                int stillWaiting;
+                lock (sync)
+                {
+                    if (pending.Node.List is null)
+                    {
+                        // Already on its way to the worker.
+                        return;
+                    }
+
+                    queue.Remove(pending.Node);
+                    stillWaiting = queue.Count;
+                }
+
+                pending.StopWatching();
+                pending.Fail(timedOut ? waitedTooLong(stillWaiting, Stopwatch.GetElapsedTime(pending.Enqueued)) : new OperationCanceledException(cancellationToken));
+            },
+            cancellationToken);
     }
 
     private async Task<InvokeResponse> SendOnLaneAsync(InvokeRequest request, TimeSpan deadline)
@@ -177,53 +221,40 @@ internal sealed class CallCoalescer
     private void ReleaseLane()
     {
         List<Pending>? group = null;
-        List<Pending>? expired = null;
-        int stillWaiting;
         lock (sync)
         {
-            var now = Stopwatch.GetTimestamp();
-            while (queue.TryPeek(out var head))
+            if (queue.First is { } first)
             {
-                if (Stopwatch.GetElapsedTime(head.Enqueued, now) > queueTimeout)
-                {
-                    (expired ??= []).Add(queue.Dequeue());
-                    continue;
-                }
-
-                group = [queue.Dequeue()];
+                var head = first.Value;
+                queue.RemoveFirst();
+                group = [head];
                 if (head.Bytes >= 0)
                 {
                     var bytes = head.Bytes;
-                    while (group.Count < maxCalls && queue.TryPeek(out var next) && next.Bytes >= 0 && bytes + next.Bytes <= maxBytes)
+                    while (group.Count < maxCalls && queue.First is { Value: { Bytes: >= 0 } next } && bytes + next.Bytes <= maxBytes)
                     {
                         bytes += next.Bytes;
-                        group.Add(queue.Dequeue());
+                        queue.RemoveFirst();
+                        group.Add(next);
                     }
                 }
-
-                break;
             }
-
-            if (group is null)
+            else
             {
                 freeLanes++;
-            }
-
-            stillWaiting = queue.Count;
-        }
-
-        if (expired is not null)
-        {
-            foreach (var call in expired)
-            {
-                call.Fail(waitedTooLong(stillWaiting, Stopwatch.GetElapsedTime(call.Enqueued)));
             }
         }
 
         if (group is not null)
         {
-            // The lane passes to the group: its task releases it again when the group's answer is in.
-            _ = RunGroupAsync(group);
+            foreach (var call in group)
+            {
+                call.StopWatching();
+            }
+
+            // The lane passes to the group, whose task releases it again when the group's answer is in. It starts on
+            // the pool, not here: a worker that fails every send at once would otherwise recurse once per queued group.
+            _ = Task.Run(() => RunGroupAsync(group));
         }
     }
 
@@ -263,15 +294,15 @@ internal sealed class CallCoalescer
 
         try
         {
-            var answer = await sendMany(new InvokeManyRequest { Calls = calls }, deadline).ConfigureAwait(false);
-            if (answer.Results.Length != calls.Length)
+            var answer = await sendMany(new InvokeManyRequest { Calls = calls, FuelBudget = fuelLeft() }, deadline).ConfigureAwait(false);
+            if (answer.Results is not { } results || results.Length != calls.Length)
             {
-                throw malformed($"{answer.Results.Length} answers to {calls.Length} coalesced calls");
+                throw malformed($"{answer.Results?.Length ?? 0} answers to {calls.Length} coalesced calls");
             }
 
             for (var i = 0; i < calls.Length; i++)
             {
-                if (answer.Results[i] is { } result)
+                if (results[i] is { } result)
                 {
                     group[i].Answer!.TrySetResult(result);
                 }
@@ -292,19 +323,77 @@ internal sealed class CallCoalescer
     }
 
     /// <summary>A call (or a batch, <see cref="Run"/>) waiting for a lane; <see cref="Bytes"/> is -1 when it must go alone.</summary>
-    private sealed class Pending(InvokeRequest? request, TimeSpan deadline, long bytes, Func<Task>? run, Action<Exception>? fail)
+    private sealed class Pending : IDisposable
     {
-        public InvokeRequest? Request { get; } = request;
+        private readonly Action<Exception>? fail;
+        private readonly object watchSync = new();
+        private CancellationTokenSource? expiry;
+        private CancellationTokenRegistration expired;
+        private CancellationTokenRegistration cancelled;
+        private int stopped;
 
-        public TimeSpan Deadline { get; } = deadline;
+        public Pending(InvokeRequest? request, TimeSpan deadline, long bytes, Func<Task>? run, Action<Exception>? fail)
+        {
+            Request = request;
+            Deadline = deadline;
+            Bytes = bytes;
+            Run = run;
+            this.fail = fail;
+            Node = new LinkedListNode<Pending>(this);
+            Answer = request is null ? null : new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
 
-        public long Bytes { get; } = bytes;
+        public InvokeRequest? Request { get; }
 
-        public Func<Task>? Run { get; } = run;
+        public TimeSpan Deadline { get; }
+
+        public long Bytes { get; }
+
+        public Func<Task>? Run { get; }
 
         public long Enqueued { get; } = Stopwatch.GetTimestamp();
 
-        public TaskCompletionSource<InvokeResponse>? Answer { get; } = request is null ? null : new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public LinkedListNode<Pending> Node { get; }
+
+        public TaskCompletionSource<InvokeResponse>? Answer { get; }
+
+        /// <summary>Calls <paramref name="leave"/> (with whether it timed out) when the wait times out or is cancelled.</summary>
+        public void Watch(TimeSpan timeout, Action<bool> leave, CancellationToken cancellationToken)
+        {
+            // Under a (re-entrant) monitor: the call may leave the line on another thread while the watch is set up, and a
+            // token already cancelled runs its callback, which stops the watch, right here.
+            lock (watchSync)
+            {
+                if (stopped != 0)
+                {
+                    return;
+                }
+
+                expiry = new CancellationTokenSource(timeout);
+                expired = expiry.Token.Register(() => leave(true));
+                if (cancellationToken.CanBeCanceled)
+                {
+                    cancelled = cancellationToken.Register(() => leave(false));
+                }
+            }
+        }
+
+        /// <summary>Stops the timer and the cancellation watch (the call left the line).</summary>
+        public void StopWatching()
+        {
+            lock (watchSync)
+            {
+                // Unregister, not Dispose: Dispose waits for a callback running on another thread, which may itself be
+                // waiting for this monitor.
+                stopped = 1;
+                expired.Unregister();
+                cancelled.Unregister();
+                expiry?.Dispose();
+            }
+        }
+
+        /// <inheritdoc/>
+        public void Dispose() => StopWatching();
 
         /// <summary>Fails the call or the batch without running it.</summary>
         /// <param name="error">Why.</param>

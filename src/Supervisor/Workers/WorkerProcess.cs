@@ -340,13 +340,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <param name="deadline">The supervisor-side deadline, from when the call is sent.</param>
     /// <param name="bytes">The call's argument bytes.</param>
     /// <param name="combinable">Whether the call may share a message with others (it answers with numbers only).</param>
+    /// <param name="cancellationToken">Takes the call out of the line while it waits for an instance; a sent call runs to its end.</param>
     /// <returns>The worker's answer.</returns>
     /// <exception cref="OverloadedException">The call waited longer than the queue timeout for an instance.</exception>
+    /// <exception cref="OperationCanceledException">The caller cancelled while the call waited for an instance.</exception>
     /// <exception cref="PluginTimeoutException">The worker did not answer by the deadline and was killed.</exception>
     /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
     /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker broke the protocol.</exception>
-    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline, long bytes, bool combinable)
-        => coalescer is { } lanes ? lanes.InvokeAsync(request, deadline, bytes, combinable) : InvokeAsync(request, deadline);
+    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline, long bytes, bool combinable, CancellationToken cancellationToken)
+        => coalescer is { } lanes ? lanes.InvokeAsync(request, deadline, bytes, combinable, cancellationToken) : InvokeAsync(request, deadline);
 
     /// <summary>
     /// Turns on call coalescing: at most <paramref name="lanes"/> messages in the worker at once, and the calls that
@@ -357,7 +359,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <param name="maxBytes">The most argument bytes one message carries.</param>
     /// <param name="queueTimeout">The longest a call waits for an instance.</param>
     /// <param name="retryAfter">The retry hint of a call that waited too long.</param>
-    internal void Coalesce(int lanes, int maxCalls, long maxBytes, TimeSpan queueTimeout, TimeSpan retryAfter)
+    /// <param name="fuelLeft">What is left of the plugin's lifetime fuel budget: a coalesced message's calls share it.</param>
+    internal void Coalesce(int lanes, int maxCalls, long maxBytes, TimeSpan queueTimeout, TimeSpan retryAfter, Func<long> fuelLeft)
     {
         coalescer = new CallCoalescer(
             lanes,
@@ -370,6 +373,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 SupervisorLog.CallsCoalesced(logger, pluginId, Pid, calls.Calls.Length);
                 return CallAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, calls, deadline, calls.Calls[0].CallId);
             },
+            fuelLeft,
             (queued, waited) => new OverloadedException(pluginId, queued, retryAfter, waited),
             problem => new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' answered {problem}"));
     }
@@ -383,7 +387,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker sent a malformed, oversized or unasked message and was killed.</exception>
     public Task<InvokeBatchResponse> InvokeBatchAsync(InvokeBatchRequest request, TimeSpan deadline)
         => coalescer is { } lanes
-            ? lanes.RunAloneAsync(() => CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId))
+            ? lanes.RunAloneAsync(waited =>
+            {
+                // The batch's time budget runs from when it was handed over: the wait for an instance is spent.
+                request.BatchTimeoutMs = Math.Max(0, request.BatchTimeoutMs - (long)waited.TotalMilliseconds);
+                return CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId);
+            })
             : CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId);
 
     /// <summary>Has a worker without a plugin run its load and call path once on a built-in module (warm pool only).</summary>

@@ -138,6 +138,9 @@ internal sealed class PluginInstance : IDisposable
         return response;
     }
 
+    /// <summary>Throws the instance away after a failure its state may not survive; the next call gets a fresh one.</summary>
+    public void Discard() => DropInstance();
+
     /// <inheritdoc/>
     public void Dispose()
     {
@@ -590,6 +593,11 @@ internal sealed class PluginInstance : IDisposable
 
     private (int Ptr, int Len) CopyIn(byte[] data)
     {
+        if (alloc!.Parameters is not [ValueKind.Int32] || alloc.Results is not [ValueKind.Int32])
+        {
+            throw new GuestContractException($"{ProtocolConstants.AllocExport} must be (i32) -> i32 to pass a buffer in");
+        }
+
         var ptr = Convert.ToInt32(alloc!.Invoke(data.Length), CultureInfo.InvariantCulture);
         var mem = memory ?? throw new GuestContractException($"the plugin exports no '{ProtocolConstants.MemoryExport}' to pass a buffer through");
         if (ptr < 0 || (long)ptr + data.Length > mem.GetLength())
