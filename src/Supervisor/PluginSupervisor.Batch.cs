@@ -3,6 +3,7 @@ using SochDb.Isolated.Protocol.Messages;
 using SochDb.Isolated.Supervisor.Diagnostics;
 using SochDb.Isolated.Supervisor.Logging;
 using SochDb.Isolated.Supervisor.Plugins;
+using SochDb.Isolated.Supervisor.Workers;
 
 namespace SochDb.Isolated.Supervisor;
 
@@ -134,6 +135,13 @@ public sealed partial class PluginSupervisor
             generation.MemoryBytes = response.MemoryBytes;
             telemetry.Fuel(slot.Id, function, fuelConsumed);
             return new BatchResult(results, fuelConsumed, roundTrip);
+        }
+        catch (CallNotSentException) when (counted)
+        {
+            // It waited for a worker that went away and never reached it: routed again, counted where it runs.
+            Interlocked.Add(ref totalInvocations, -rows.Count);
+            Interlocked.Add(ref counters.TotalCalls, -rows.Count);
+            throw;
         }
         catch (PluginException ex)
         {

@@ -1005,6 +1005,9 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     private Task<InvokeResult> InvokeCoreAsync(PluginSlot slot, string function, IReadOnlyList<PluginValue> args, CancellationToken cancellationToken, IReadOnlyList<string>? chain = null, TimeSpan? budgetCap = null, bool statusOrBuffer = false)
         => RunRoutedAsync(slot, function, batch: false, (generation, callId, attempt) => InvokeOnAsync(slot, generation, callId, attempt, function, args, chain, budgetCap, statusOrBuffer, cancellationToken), cancellationToken);
 
+    /// <summary>How many times a call that never reached its worker (<see cref="CallNotSentException"/>) is routed again.</summary>
+    private const int MaxResends = 3;
+
     /// <summary>
     /// Takes a turn at the plugin's gate, routes the call to one generation, and runs it there. If that generation was
     /// on probation and lost its worker, calls go back to the previous generation and the call runs once more there —
@@ -1021,6 +1024,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             await EnterGateAsync(slot, cancellationToken).ConfigureAwait(false);
             var callId = Interlocked.Increment(ref nextCallId);
             activity?.SetTag(IsolatedPluginsTelemetry.CallIdTag, callId);
+            var resends = 0;
             try
             {
                 while (true)
@@ -1034,6 +1038,10 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                         telemetry.Call(slot.Id, function, batch, TelemetryNames.Ok, started);
                         SupervisorTracing.End(activity, TelemetryNames.Ok, null);
                         return result;
+                    }
+                    catch (CallNotSentException) when (++resends <= MaxResends)
+                    {
+                        // It waited for a worker that went away and never reached it: route it again.
                     }
                     catch (PluginException ex) when (attempt.Effects == 0 && IsWorkerLoss(ex, attempt.Worker) && TryRollBack(slot, generation, $"{ex.Kind}: {ex.Message}"))
                     {
@@ -1161,11 +1169,24 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                 TimeSpan.FromMicroseconds(Interlocked.Read(ref hostCall.HostMicroseconds)));
             return new InvokeResult(values, receipt);
         }
+        catch (CallNotSentException)
+        {
+            // Not a call of this generation after all: it is routed again and counted where it runs.
+            Interlocked.Decrement(ref totalInvocations);
+            Interlocked.Decrement(ref counters.TotalCalls);
+            throw;
+        }
         catch (PluginException ex)
         {
             if (ex.Kind is not ErrorKind.SandboxTerminated)
             {
                 Interlocked.Increment(ref counters.FailedCalls);
+            }
+
+            if (ex is OverloadedException)
+            {
+                // Waited too long for an instance in the worker's lanes (call coalescing) rather than at the gate.
+                Interlocked.Increment(ref overloads);
             }
 
             SupervisorLog.CallFailed(logger, callId, slot.Id, function, ex.Kind.ToString(), ex.Message);

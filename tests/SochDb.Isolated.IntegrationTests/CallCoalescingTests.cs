@@ -101,4 +101,28 @@ public sealed class CallCoalescingTests : SupervisorTestBase
         var after = await supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]).DefaultTimeout();
         Assert.Equal(2, after.Values[0].AsI32());
     }
+
+    [Fact]
+    public async Task InvokeAsync_WorkerKilledWhileCallsWaitForIt_TheWaitingCallsRunOnTheReplacement()
+    {
+        var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
+        var info = await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 5000\nfuel_limit = 1_000_000_000_000")).DefaultTimeout();
+
+        // The spin holds the only instance; the adds wait for it in the supervisor, then the worker is killed under them.
+        var spin = supervisor.InvokeAsync("test", "spin");
+        await Task.Delay(300);
+        var waiting = Enumerable.Range(0, 10).Select(i => supervisor.InvokeAsync("test", "add", [PluginValue.I32(i), PluginValue.I32(1)])).ToArray();
+        await Task.Delay(200);
+        using (var process = System.Diagnostics.Process.GetProcessById(info.WorkerPid!.Value))
+        {
+            process.Kill();
+        }
+
+        await Assert.ThrowsAsync<WorkerCrashedException>(() => spin).DefaultTimeout();
+        var sums = await Task.WhenAll(waiting).DefaultTimeout();
+
+        Assert.Equal(Enumerable.Range(1, 10), sums.Select(r => r.Values[0].AsI32()!.Value));
+        var stats = supervisor.GetPluginStats("test");
+        Assert.Equal((11L, 10L, 1L), (stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls));
+    }
 }

@@ -176,6 +176,29 @@ public sealed class CallCoalescerTests
     }
 
     [Fact]
+    public async Task InvokeAsync_TheWorkerWentAwayWhileCallsWaited_TheyFailNotSentAndAreNeverSent()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var waiting = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, CancellationToken.None)).ToArray();
+        var batch = coalescer.RunAloneAsync(_ => Task.FromResult(1));
+
+        var notSent = new CallNotSentException("p", "it exited");
+        worker.Gone = notSent;
+        worker.FailNext(new WorkerCrashedException("p", 137, "the worker died"));
+        await Assert.ThrowsAsync<WorkerCrashedException>(() => first).DefaultTimeout();
+
+        foreach (var call in waiting)
+        {
+            Assert.Same(notSent, await Assert.ThrowsAsync<CallNotSentException>(() => call).DefaultTimeout());
+        }
+
+        Assert.Same(notSent, await Assert.ThrowsAsync<CallNotSentException>(() => batch).DefaultTimeout());
+        Assert.Single(worker.Messages);
+    }
+
+    [Fact]
     public async Task InvokeAsync_AWaitedCall_IsSentWithWhatIsLeftOfItsTimeout()
     {
         var worker = new FakeWorker();
@@ -251,6 +274,8 @@ public sealed class CallCoalescerTests
 
         public long LastFuelBudget { get; private set; }
 
+        public Exception? Gone { get; set; }
+
         public int MostAtOnce => Volatile.Read(ref mostAtOnce);
 
         public List<List<long>> Messages
@@ -287,6 +312,7 @@ public sealed class CallCoalescerTests
                 return new InvokeManyResponse { Results = await SendAsync(calls.Calls, isMany: true) };
             },
             () => long.MaxValue - 1,
+            () => Gone,
             (queued, waited) => new OverloadedException("p", queued, TimeSpan.FromSeconds(1), waited),
             problem => new PluginException(ErrorKind.ProtocolError, "p", "the worker answered " + problem));
 

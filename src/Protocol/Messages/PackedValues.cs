@@ -33,5 +33,7 @@ public static class PackedValues
     /// <param name="rows">The rows.</param>
     /// <param name="columns">The values per row.</param>
     /// <returns>Whether the sizes agree.</returns>
-    public static bool FitsExactly(long byteCount, long rows, long columns) => rows >= 0 && columns >= 0 && byteCount == rows * columns * ValueSize;
+    public static bool FitsExactly(long byteCount, long rows, long columns)
+        => rows >= 0 && columns >= 0
+            && (rows == 0 || columns == 0 ? byteCount == 0 : rows <= long.MaxValue / ValueSize / columns && byteCount == rows * columns * ValueSize);
 }

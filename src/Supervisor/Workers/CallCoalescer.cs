@@ -27,6 +27,7 @@ internal sealed class CallCoalescer
     private readonly Func<InvokeRequest, TimeSpan, Task<InvokeResponse>> sendOne;
     private readonly Func<InvokeManyRequest, TimeSpan, Task<InvokeManyResponse>> sendMany;
     private readonly Func<long> fuelLeft;
+    private readonly Func<Exception?> gone;
     private readonly Func<int, TimeSpan, Exception> waitedTooLong;
     private readonly Func<string, Exception> malformed;
     private int freeLanes;
@@ -39,6 +40,10 @@ internal sealed class CallCoalescer
     /// <param name="sendOne">Sends one call.</param>
     /// <param name="sendMany">Sends coalesced calls.</param>
     /// <param name="fuelLeft">What is left of the plugin's lifetime fuel budget, read when a message is sent.</param>
+    /// <param name="gone">
+    /// The error of calls that waited for a worker that can take no more messages (it exited, was killed, its channel
+    /// closed): a <see cref="CallNotSentException"/>; <see langword="null"/> while it can.
+    /// </param>
     /// <param name="waitedTooLong">Makes the error of a call that waited too long, from the calls still waiting and the wait.</param>
     /// <param name="malformed">Makes the error of calls whose coalesced answer has the wrong shape.</param>
     public CallCoalescer(
@@ -49,6 +54,7 @@ internal sealed class CallCoalescer
         Func<InvokeRequest, TimeSpan, Task<InvokeResponse>> sendOne,
         Func<InvokeManyRequest, TimeSpan, Task<InvokeManyResponse>> sendMany,
         Func<long> fuelLeft,
+        Func<Exception?> gone,
         Func<int, TimeSpan, Exception> waitedTooLong,
         Func<string, Exception> malformed)
     {
@@ -61,6 +67,7 @@ internal sealed class CallCoalescer
         this.sendOne = sendOne;
         this.sendMany = sendMany;
         this.fuelLeft = fuelLeft;
+        this.gone = gone;
         this.waitedTooLong = waitedTooLong;
         this.malformed = malformed;
     }
@@ -262,7 +269,15 @@ internal sealed class CallCoalescer
     {
         try
         {
-            if (group is [{ Run: { } run }])
+            if (gone() is { } notSent)
+            {
+                // Nothing of these ran: the supervisor routes them again, as calls that had waited at the gate.
+                foreach (var call in group)
+                {
+                    call.Fail(notSent);
+                }
+            }
+            else if (group is [{ Run: { } run }])
             {
                 await run().ConfigureAwait(false);
             }

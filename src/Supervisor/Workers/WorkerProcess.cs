@@ -374,6 +374,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 return CallAsync<InvokeManyResponse>(WorkerMethods.InvokeMany, calls, deadline, calls.Calls[0].CallId);
             },
             fuelLeft,
+            () => Gone() is { } reason ? new CallNotSentException(pluginId, reason) : null,
             (queued, waited) => new OverloadedException(pluginId, queued, retryAfter, waited),
             problem => new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' answered {problem}"));
     }
@@ -495,6 +496,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
         process.Dispose();
         lifetime.Dispose();
     }
+
+    /// <summary>Why the worker can take no more calls, or <see langword="null"/> while it can.</summary>
+    /// <returns>The reason.</returns>
+    private string? Gone()
+        => HasExited ? "it exited"
+            : Volatile.Read(ref stopping) != 0 ? "it is being stopped or was killed"
+            : rpc is null || rpc.IsDisposed || rpc.Completion.IsCompleted ? "its channel is closed"
+            : null;
 
     /// <summary>Describes the last lines the worker wrote to standard error, for error messages.</summary>
     /// <returns>An empty string, or "; last worker output: …".</returns>
