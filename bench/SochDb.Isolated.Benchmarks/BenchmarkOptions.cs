@@ -40,6 +40,12 @@ internal sealed record BenchmarkProfile(
     /// <summary>Gets the timed messages of each pipelined physical pipe reference.</summary>
     public int ReferencePipelinedMessages { get; init; }
 
+    /// <summary>
+    /// Gets the samples of the spinning-plugin kill scenario when it needs more than <see cref="KillSamples"/>: its target
+    /// is a p99, which 40 samples reduce to the single slowest one (0 = <see cref="KillSamples"/>).
+    /// </summary>
+    public int SpinKillSamples { get; init; }
+
     /// <summary>Gets how long idle workers' CPU is watched (see <see cref="Footprint"/>).</summary>
     public TimeSpan FootprintIdle { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -63,6 +69,7 @@ internal sealed record BenchmarkProfile(
         ReferenceRoundTrips = 100_000,
         ReferencePipelinedMessages = 1_000_000,
         FootprintIdle = TimeSpan.FromSeconds(5),
+        SpinKillSamples = 200,
     };
 
     public static BenchmarkProfile Quick { get; } = new(

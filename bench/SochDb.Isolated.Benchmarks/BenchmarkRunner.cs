@@ -79,7 +79,7 @@ internal static class BenchmarkRunner
 
         var results = scenarios.Select(s => new ScenarioResult(s.Id, s.Name, s.WireFormat, s.Summarize())).ToList();
         IReadOnlyList<KillLatencyRow> kills = OperatingSystem.IsLinux()
-            ? await KillLatency.RunAsync(wasm, profile.KillSamples, Progress)
+            ? await KillLatency.RunAsync(wasm, profile.SpinKillSamples > 0 ? profile.SpinKillSamples : profile.KillSamples, profile.KillSamples, Progress)
             : [];
         var lifecycle = await Lifecycle.RunAsync(wasm, manifest, profile.LifecycleSamples, nativeWorker, Progress);
         var throughput = await Throughput.RunAsync(wasm, profile, Progress);

@@ -34,7 +34,7 @@ internal static class KillLatency
         """;
 
     /// <summary>Runs both scenarios on one supervisor.</summary>
-    public static async Task<IReadOnlyList<KillLatencyRow>> RunAsync(byte[] wasm, int samples, Action<string> progress)
+    public static async Task<IReadOnlyList<KillLatencyRow>> RunAsync(byte[] wasm, int spinSamples, int samples, Action<string> progress)
     {
         var manifest = ManifestParser.Parse(ManifestText).Manifest ?? throw new InvalidOperationException("spinner manifest is invalid");
         await using var supervisor = new PluginSupervisor(new PluginSupervisorOptions
@@ -45,9 +45,9 @@ internal static class KillLatency
         });
         await supervisor.LoadAsync(PluginId, wasm, manifest);
 
-        progress($"kill latency: spinning plugin, {samples} samples");
-        var spin = new double[samples];
-        for (var i = 0; i < samples; i++)
+        progress($"kill latency: spinning plugin, {spinSamples} samples");
+        var spin = new double[spinSamples];
+        for (var i = 0; i < spinSamples; i++)
         {
             await ReadyAsync(supervisor);
             var started = Stopwatch.GetTimestamp();
