@@ -1131,12 +1131,12 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             };
 
             // A call may share a message with others (when calls are coalesced) if it answers with numbers only.
-            var combinable = !statusOrBuffer
+            var combinable = options.CoalesceCalls && !statusOrBuffer
                 && (!generation.Manifest.Exports.Signatures.TryGetValue(function, out var signature) || signature.Returns.All(PackedValues.IsPackable));
             long argumentBytes = 0;
-            foreach (var arg in request.Args)
+            for (var i = 0; combinable && i < request.Args.Length; i++)
             {
-                argumentBytes += arg.Bytes?.LongLength ?? 0;
+                argumentBytes += request.Args[i].Bytes?.LongLength ?? 0;
             }
 
             var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, () => worker.InvokeAsync(request, timeout + options.CallGrace, argumentBytes, combinable, cancellationToken)).ConfigureAwait(false);
