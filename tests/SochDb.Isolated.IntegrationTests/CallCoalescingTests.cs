@@ -1,3 +1,4 @@
+using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Supervisor;
 using SochDb.Isolated.Tests;
 
@@ -13,7 +14,7 @@ public sealed class CallCoalescingTests : SupervisorTestBase
     public async Task InvokeAsync_ManyCallersOnOneInstance_EachGetsItsOwnAnswerReceiptAndHostCallsFromSharedMessages()
     {
         var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
-        await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 10000\nfuel_limit = 10_000_000")).DefaultTimeout();
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 10000\nfuel_limit = 10_000_000\nmax_instances = 1")).DefaultTimeout();
 
         var adds = Enumerable.Range(0, 200).Select(i => supervisor.InvokeAsync("test", "add", [PluginValue.I32(i), PluginValue.I32(i)])).ToArray();
         var logs = Enumerable.Range(0, 20).Select(_ => supervisor.InvokeAsync("test", "log_hello")).ToArray();
@@ -90,7 +91,7 @@ public sealed class CallCoalescingTests : SupervisorTestBase
     public async Task InvokeAsync_CoalescedCallsBehindASpinningOne_TimeOutWithinTheirBudgetAndTheWorkerSurvives()
     {
         var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
-        await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources)).DefaultTimeout();
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources + "\nmax_instances = 1")).DefaultTimeout();
 
         // One instance: the first spin holds it for its 200 ms; the rest wait, go together, and share what is left.
         var calls = Enumerable.Range(0, 6).Select(_ => supervisor.InvokeAsync("test", "spin")).ToArray();
@@ -106,7 +107,7 @@ public sealed class CallCoalescingTests : SupervisorTestBase
     public async Task InvokeAsync_WorkerKilledWhileCallsWaitForIt_TheWaitingCallsRunOnTheReplacement()
     {
         var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
-        var info = await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 5000\nfuel_limit = 1_000_000_000_000")).DefaultTimeout();
+        var info = await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 5000\nfuel_limit = 1_000_000_000_000\nmax_instances = 1")).DefaultTimeout();
 
         // The spin holds the only instance; the adds wait for it in the supervisor, then the worker is killed under them.
         var spin = supervisor.InvokeAsync("test", "spin");
@@ -124,5 +125,25 @@ public sealed class CallCoalescingTests : SupervisorTestBase
         Assert.Equal(Enumerable.Range(1, 10), sums.Select(r => r.Values[0].AsI32()!.Value));
         var stats = supervisor.GetPluginStats("test");
         Assert.Equal((11L, 10L, 1L), (stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls));
+    }
+
+    [Fact]
+    public async Task InvokeAsync_WaitingForABusyInstancePastTheQueueTimeout_FailsOverloadedAndIsCounted()
+    {
+        var supervisor = CreateSupervisor(o =>
+        {
+            o.CoalesceCalls = true;
+            o.QueueTimeout = TimeSpan.FromMilliseconds(100);
+        });
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 1500\nfuel_limit = 1_000_000_000_000\nmax_instances = 1")).DefaultTimeout();
+
+        // The spin holds the only instance for 1.5 s; the add behind it gives up after 100 ms in the worker's lanes.
+        var spin = supervisor.InvokeAsync("test", "spin");
+        await Task.Delay(200);
+        var ex = await Assert.ThrowsAsync<OverloadedException>(() => supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(2)])).DefaultTimeout();
+
+        Assert.Equal(ErrorKind.Overloaded, ex.Kind);
+        Assert.Equal(1, supervisor.GetRuntimeStats().Overloads);
+        await Assert.ThrowsAsync<PluginTimeoutException>(() => spin).DefaultTimeout();
     }
 }

@@ -48,6 +48,8 @@ public sealed class PluginSupervisorOptionsTests
         ["MaxBatchRows=0"] = o => o.MaxBatchRows = 0,
         ["MaxBatchRows=1000001"] = o => o.MaxBatchRows = 1_000_001,
         ["MaxBatchDuration=1ms-1tick"] = o => o.MaxBatchDuration = TimeSpan.FromMilliseconds(1) - OneTick,
+        ["MaxCoalescedCalls=1"] = o => o.MaxCoalescedCalls = 1,
+        ["MaxCoalescedCalls=1025"] = o => o.MaxCoalescedCalls = 1025,
         ["MaxBatchDuration=1h+1tick"] = o => o.MaxBatchDuration = TimeSpan.FromHours(1) + OneTick,
     };
 
@@ -86,6 +88,8 @@ public sealed class PluginSupervisorOptionsTests
         ["MaxBatchRows=1"] = o => o.MaxBatchRows = 1,
         ["MaxBatchRows=1000000"] = o => o.MaxBatchRows = 1_000_000,
         ["MaxBatchDuration=1ms"] = o => o.MaxBatchDuration = TimeSpan.FromMilliseconds(1),
+        ["MaxCoalescedCalls=2"] = o => o.MaxCoalescedCalls = 2,
+        ["MaxCoalescedCalls=1024"] = o => o.MaxCoalescedCalls = 1024,
         ["MaxBatchDuration=1h"] = o => o.MaxBatchDuration = TimeSpan.FromHours(1),
     };
 
@@ -121,6 +125,8 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(96L * 1024 * 1024, options.MaxMessageBytes);
         Assert.Equal(10_000, options.MaxBatchRows);
         Assert.Equal(TimeSpan.FromSeconds(60), options.MaxBatchDuration);
+        Assert.False(options.CoalesceCalls);
+        Assert.Equal(64, options.MaxCoalescedCalls);
         Assert.Null(options.WorkerPath);
         Assert.Equal(LogLevel.Information, options.WorkerLogLevel);
     }
