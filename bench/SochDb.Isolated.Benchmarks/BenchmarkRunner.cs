@@ -17,7 +17,64 @@ internal static class BenchmarkRunner
             return 2;
         }
 
-        var profile = options!.Profile;
+        var report = await MeasureAsync(options!);
+        Console.Out.Write(report.ToMarkdown());
+        if (options!.JsonPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, report.ToJson());
+            Progress($"wrote {Path.GetFullPath(path)}");
+        }
+
+        if (options.GuardBaseline is { } baseline && !await GuardAsync(options, report, baseline))
+        {
+            return 1;
+        }
+
+        // Printed first, so the table shows what failed; a reload must not lose a call.
+        if (report.Reload.FirstOrDefault(r => r.FailedCalls > 0) is { } failed)
+        {
+            await Console.Error.WriteLineAsync($"FAILED: {failed.FailedCalls} calls failed {failed.Name}; first: {failed.FirstFailure}");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Applies the regression guard. A target that fails it is measured again (the whole profile, once) and fails CI
+    /// only when it fails both times: on a shared 2-core machine one stall can put a p99 past any sane limit, while a
+    /// broken hot path fails every run.
+    /// </summary>
+    private static async Task<bool> GuardAsync(BenchmarkOptions options, BenchmarkReport report, string baseline)
+    {
+        var first = RegressionGuard.Failures(report.Targets, baseline, Console.Out);
+        if (first.Count == 0)
+        {
+            return true;
+        }
+
+        Console.Out.WriteLine();
+        Console.Out.WriteLine($"The guard failed on {string.Join(", ", first)}; measuring again to tell a regression from noise.");
+        Progress("measuring again: the guard failed on " + string.Join(", ", first));
+        var again = await MeasureAsync(options);
+        Console.Out.WriteLine();
+        Console.Out.Write(again.ToMarkdown());
+        var second = RegressionGuard.Failures(again.Targets, baseline, Console.Out);
+        var confirmed = RegressionGuard.Confirmed(first, second);
+        if (confirmed.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"FAILED: the regression guard found a gross regression, twice in a row: {string.Join(", ", confirmed)} (see above)");
+            return false;
+        }
+
+        Console.Out.WriteLine($"Not confirmed: {string.Join(", ", first)} passed the guard when measured again (noise, not a regression).");
+        return true;
+    }
+
+    /// <summary>Measures every scenario of the options' profile once and checks the issue's targets against them.</summary>
+    private static async Task<BenchmarkReport> MeasureAsync(BenchmarkOptions options)
+    {
+        var profile = options.Profile;
         var started = DateTimeOffset.UtcNow;
 
         // The physical pipe references run first, before any supervisor or worker exists, so that nothing of ours
@@ -87,28 +144,7 @@ internal static class BenchmarkRunner
         var footprint = await Footprint.RunAsync(wasm, manifest, profile.FootprintIdle, nativeWorker, Progress);
         var reload = await Reload.RunAsync(wasm, manifest, profile, Progress);
         var report = BenchmarkReport.Create(profile, started, EngineFactory.WasmtimeVersion, results, kills, lifecycle, throughput, reload) with { References = references, Pipelined = pipelined, Footprint = footprint, NativeWorkerNote = nativeNote };
-        report = report with { Targets = TargetRow.From(report) };
-        Console.Out.Write(report.ToMarkdown());
-        if (options.JsonPath is { } path)
-        {
-            await File.WriteAllTextAsync(path, report.ToJson());
-            Progress($"wrote {Path.GetFullPath(path)}");
-        }
-
-        if (options.GuardBaseline is { } baseline && !RegressionGuard.Check(report.Targets, baseline, Console.Out))
-        {
-            await Console.Error.WriteLineAsync("FAILED: the regression guard found a gross regression (see above)");
-            return 1;
-        }
-
-        // Printed first, so the table shows what failed; a reload must not lose a call.
-        if (reload.FirstOrDefault(r => r.FailedCalls > 0) is { } failed)
-        {
-            await Console.Error.WriteLineAsync($"FAILED: {failed.FailedCalls} calls failed {failed.Name}; first: {failed.FirstFailure}");
-            return 1;
-        }
-
-        return 0;
+        return report with { Targets = TargetRow.From(report) };
     }
 
     /// <summary>

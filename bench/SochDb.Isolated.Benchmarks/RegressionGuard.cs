@@ -18,11 +18,19 @@ internal static class RegressionGuard
     /// <param name="baselinePath">A JSON object of target id → baseline ratio (<c>bench/guard-baseline.json</c>).</param>
     /// <param name="output">Where the verdicts go.</param>
     /// <returns>Whether every target is within the guard.</returns>
-    public static bool Check(IReadOnlyList<TargetRow> targets, string baselinePath, TextWriter output)
+    public static bool Check(IReadOnlyList<TargetRow> targets, string baselinePath, TextWriter output) =>
+        Failures(targets, baselinePath, output).Count == 0;
+
+    /// <summary>Checks a run's targets against a baseline file, prints one line per target and names those that failed.</summary>
+    /// <param name="targets">The run's targets.</param>
+    /// <param name="baselinePath">A JSON object of target id → baseline ratio (<c>bench/guard-baseline.json</c>).</param>
+    /// <param name="output">Where the verdicts go.</param>
+    /// <returns>The ids of the targets past the guard, in the run's order (empty when all are within it).</returns>
+    public static IReadOnlyList<string> Failures(IReadOnlyList<TargetRow> targets, string baselinePath, TextWriter output)
     {
         var baseline = JsonSerializer.Deserialize(File.ReadAllText(baselinePath), BenchmarkJson.Default.DictionaryStringDouble)
             ?? throw new InvalidDataException($"{baselinePath} holds no baseline");
-        var ok = true;
+        var failures = new List<string>();
         var c = CultureInfo.InvariantCulture;
         output.WriteLine();
         output.WriteLine(string.Create(c, $"Regression guard (fails at {Slack}× past max(bound, baseline) for upper bounds, below min(bound, baseline) / {Slack} for lower ones):"));
@@ -40,19 +48,37 @@ internal static class RegressionGuard
                 var limit = Slack * Math.Max(target.Bound, recorded);
                 var pass = target.Ratio <= limit || limit == 0 && target.Ratio == 0;
                 verdict = string.Create(c, $"{(pass ? "ok  " : "FAIL")} {target.Id}: {target.Ratio:G4} (limit {limit:G4})");
-                ok &= pass;
+                AddUnless(pass);
             }
             else
             {
                 var limit = Math.Min(target.Bound, recorded) / Slack;
                 var pass = target.Ratio >= limit;
                 verdict = string.Create(c, $"{(pass ? "ok  " : "FAIL")} {target.Id}: {target.Ratio:G4} (limit ≥ {limit:G4})");
-                ok &= pass;
+                AddUnless(pass);
             }
 
             output.WriteLine(verdict);
+
+            void AddUnless(bool pass)
+            {
+                if (!pass)
+                {
+                    failures.Add(target.Id);
+                }
+            }
         }
 
-        return ok;
+        return failures;
     }
+
+    /// <summary>
+    /// The regressions a second measurement confirms: the targets that failed the guard in both runs. A target that
+    /// passes once was pushed past its limit by the machine (a stall during its samples), not by the code.
+    /// </summary>
+    /// <param name="first">The failures of the first run.</param>
+    /// <param name="second">The failures of the run that measured again.</param>
+    /// <returns>The ids in both, in the first run's order.</returns>
+    public static IReadOnlyList<string> Confirmed(IReadOnlyList<string> first, IReadOnlyList<string> second) =>
+        first.Where(id => second.Contains(id, StringComparer.Ordinal)).ToList();
 }

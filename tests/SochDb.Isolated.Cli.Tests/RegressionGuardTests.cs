@@ -55,6 +55,25 @@ public sealed class RegressionGuardTests : IDisposable
     }
 
     [Fact]
+    public void Failures_SomeTargetsPastTheGuard_NamesExactlyThoseInOrder()
+    {
+        var failures = RegressionGuard.Failures(
+            [Upper("kill-spin", 100, 15), Upper("invoke-p50", 5, 1.5), Upper("invoke-p99", 50, 2)],
+            baseline,
+            TextWriter.Null);
+
+        Assert.Equal(["kill-spin", "invoke-p99"], failures);
+    }
+
+    [Fact]
+    public void Confirmed_FailureNotRepeatedWhenMeasuredAgain_IsNoise()
+    {
+        Assert.Empty(RegressionGuard.Confirmed(["invoke-p99"], []));
+        Assert.Empty(RegressionGuard.Confirmed(["invoke-p99"], ["kill-spin"]));
+        Assert.Equal(["kill-spin"], RegressionGuard.Confirmed(["invoke-p99", "kill-spin"], ["kill-spin", "batch-row"]));
+    }
+
+    [Fact]
     public void Check_TargetNotMeasured_IsSkippedNotFailed()
     {
         using var output = new StringWriter();
