@@ -16,8 +16,11 @@ public static class ProtocolConstants
     /// <see cref="Messages.PackedRowResults"/>: one buffer of raw bits and one array per figure instead of an object per
     /// value and per row), and <c>worker.invokeMany</c> carries several independent calls in one message (call
     /// coalescing).
+    /// Version 4: each call of a <c>worker.invokeMany</c> has its whole timeout from its own start, and the worker
+    /// leaves the calls it could no longer start within their timeouts to the supervisor
+    /// (<see cref="Messages.InvokeManyResponse.NotStarted"/>), which sends them again.
     /// </remarks>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>The wasm import module that holds the host functions.</summary>
     public const string HostModule = "sochdb";

@@ -89,6 +89,7 @@ public static class RpcChannel
         new Messages.HandshakeRequest(), new Messages.HandshakeResponse { Hardening = new Messages.WorkerHardeningReport { NetworkInterfaces = [], SupplementaryGroups = [], Problems = [] } }, new Messages.LoadRequest(), new Messages.LoadResponse { Error = new Messages.WorkerError() },
         new Messages.InvokeRequest { Args = [new Messages.WireValue()] }, new Messages.InvokeResponse { Error = new Messages.WorkerError(), Results = [new Messages.WireValue()] },
         new Messages.InvokeBatchRequest { Rows = [[new Messages.WireValue()]] }, new Messages.InvokeBatchResponse { Rows = [new Messages.InvokeResponse { Error = new Messages.WorkerError(), Results = [new Messages.WireValue()] }] },
+        new Messages.InvokeManyRequest { Calls = [new Messages.InvokeRequest { Args = [new Messages.WireValue()] }] }, new Messages.InvokeManyResponse { Results = [new Messages.InvokeResponse { Error = new Messages.WorkerError(), Results = [new Messages.WireValue()] }] },
         new Messages.HostCallRequest { Data = [], Vector = [] }, new Messages.HostCallResponse { Data = [] }, new Messages.WorkerStatus(),
     ];
 

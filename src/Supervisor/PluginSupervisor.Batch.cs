@@ -92,7 +92,7 @@ public sealed partial class PluginSupervisor
                 TraceParent = SupervisorTracing.CurrentTraceParent(),
             };
 
-            var (response, roundTrip, _) = await SendAsync(generation, callId, batchTimeout, null, attempt, () => worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace)).ConfigureAwait(false);
+            var (response, roundTrip, _) = await SendAsync(generation, callId, batchTimeout, null, attempt, context => worker.InvokeBatchAsync(request, batchTimeout + options.CallGrace, () => context.Restart(batchTimeout))).ConfigureAwait(false);
             var expected = generation.Module.Functions.TryGetValue(function, out var export) ? export.Results : null;
             if (BatchAnswerProblem(response, rows, expected) is { } problem)
             {

@@ -186,11 +186,11 @@ public sealed partial class PluginSupervisor
         };
 
         InvokeResponse response;
-        var context = generation.Router.BeginCall(callId, timeout);
+        var context = generation.Router.BeginCall(callId, options.CoalesceCalls ? timeout + options.QueueTimeout : timeout);
         generation.EnterCall();
         try
         {
-            response = await worker.InvokeAsync(request, timeout + options.CallGrace, 0, combinable: false, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+            response = await worker.InvokeAsync(request, timeout + options.CallGrace, 0, combinable: false, _ => context.Restart(timeout), cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -1139,7 +1139,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                 argumentBytes += request.Args[i].Bytes?.LongLength ?? 0;
             }
 
-            var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, () => worker.InvokeAsync(request, timeout + options.CallGrace, argumentBytes, combinable, cancellationToken)).ConfigureAwait(false);
+            var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, context => worker.InvokeAsync(request, timeout + options.CallGrace, argumentBytes, combinable, startBy => context.Restart(timeout + startBy), cancellationToken)).ConfigureAwait(false);
             var hostCalls = Interlocked.Read(ref hostCall.HostCalls);
             generation.Budget.Consume(response.FuelConsumed);
             Interlocked.Add(ref counters.FuelConsumed, response.FuelConsumed);
@@ -1199,13 +1199,18 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     /// <paramref name="budget"/>, records in <paramref name="attempt"/> how many host calls with effects it made, and counts a
     /// supervisor-side timeout.
     /// </summary>
-    private async Task<(T Response, TimeSpan RoundTrip, HostCallContext HostCall)> SendAsync<T>(PluginGeneration generation, long callId, TimeSpan budget, IReadOnlyList<string>? chain, CallAttempt attempt, Func<Task<T>> send)
+    /// <remarks>
+    /// When calls are coalesced, a call may wait for an instance after this (up to the queue timeout), which its budget
+    /// does not cover: the host-call scope then opens with room for that wait, and <paramref name="send"/> restarts it
+    /// (<see cref="HostCallContext.Restart"/>) when the call is actually sent.
+    /// </remarks>
+    private async Task<(T Response, TimeSpan RoundTrip, HostCallContext HostCall)> SendAsync<T>(PluginGeneration generation, long callId, TimeSpan budget, IReadOnlyList<string>? chain, CallAttempt attempt, Func<HostCallContext, Task<T>> send)
     {
         var sent = Stopwatch.GetTimestamp();
-        var hostCall = generation.Router.BeginCall(callId, budget, chain);
+        var hostCall = generation.Router.BeginCall(callId, options.CoalesceCalls ? budget + options.QueueTimeout : budget, chain);
         try
         {
-            var response = await send().ConfigureAwait(false);
+            var response = await send(hostCall).ConfigureAwait(false);
             return (response, Stopwatch.GetElapsedTime(sent), hostCall);
         }
         catch (PluginTimeoutException)

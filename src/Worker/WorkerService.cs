@@ -148,11 +148,13 @@ internal sealed class WorkerService : IDisposable
 
     /// <summary>
     /// Runs coalesced calls on the calling thread, one after another in one instance: each is a call of its own (its id,
-    /// fuel and host-call scope), its timeout counted from now; a call whose time the calls before it spent fails
-    /// without running, and a trapping call replaces the instance before the next, as a single call does.
+    /// fuel, host-call scope and whole timeout from its own start), and a trapping call replaces the instance before the
+    /// next, as a single call does. A call is started only while the message has run for less than its timeout, so the
+    /// message ends within twice its longest timeout (the supervisor's deadline for it); the calls from the first one
+    /// that cannot start are left to the supervisor, which sends them again.
     /// </summary>
     /// <param name="request">The calls.</param>
-    /// <returns>One outcome per call, in the request's order.</returns>
+    /// <returns>One outcome per call that ran, in the request's order, and how many did not start.</returns>
     /// <exception cref="LocalRpcException">No plugin is loaded, or every instance already runs a call.</exception>
     public InvokeManyResponse InvokeMany(InvokeManyRequest request)
     {
@@ -164,38 +166,28 @@ internal sealed class WorkerService : IDisposable
             var started = Stopwatch.GetTimestamp();
             var results = new InvokeResponse[calls.Length];
             var fuelLeft = request.FuelBudget;
-            for (var i = 0; i < calls.Length; i++)
+            var ran = 0;
+            for (; ran < calls.Length; ran++)
             {
-                var call = calls[i];
-                var waited = Stopwatch.GetElapsedTime(started);
-                var left = call.TimeoutMs - (long)waited.TotalMilliseconds;
-                if (left <= 0)
+                var call = calls[ran];
+                if (ran > 0 && Stopwatch.GetElapsedTime(started).TotalMilliseconds >= call.TimeoutMs)
                 {
-                    results[i] = new InvokeResponse
-                    {
-                        Error = new WorkerError
-                        {
-                            Kind = ErrorKind.Timeout,
-                            Message = $"the call's time budget was spent before it could start: it waited for an instance, behind {i} call(s) in its message",
-                            ElapsedMs = waited.TotalMilliseconds,
-                        },
-                    };
-                    continue;
+                    // Its whole timeout from now could outlast the message's deadline: it goes back, untouched.
+                    break;
                 }
 
                 if (fuelLeft <= 0)
                 {
-                    results[i] = new InvokeResponse { Error = new WorkerError { Kind = ErrorKind.FuelExhausted, Message = "the plugin's lifetime fuel budget is spent" } };
+                    results[ran] = new InvokeResponse { Error = new WorkerError { Kind = ErrorKind.FuelExhausted, Message = "the plugin's lifetime fuel budget is spent" } };
                     continue;
                 }
 
-                call.TimeoutMs = left;
                 call.Fuel = Math.Min(call.Fuel, fuelLeft);
-                results[i] = InvokeOne(instance, call);
-                fuelLeft -= Math.Max(0, results[i].FuelConsumed);
+                results[ran] = InvokeOne(instance, call);
+                fuelLeft -= Math.Max(0, results[ran].FuelConsumed);
             }
 
-            return new InvokeManyResponse { Results = results };
+            return new InvokeManyResponse { Results = ran == calls.Length ? results : results[..ran], NotStarted = calls.Length - ran };
         }
         finally
         {

@@ -93,7 +93,8 @@ public sealed class CallCoalescingTests : SupervisorTestBase
         var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
         await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources + "\nmax_instances = 1")).DefaultTimeout();
 
-        // One instance: the first spin holds it for its 200 ms; the rest wait, go together, and share what is left.
+        // One instance: the first spin holds it for its 200 ms; the rest wait, go together, and each runs its own 200 ms
+        // (the worker hands back those it can no longer start in time, and they go again).
         var calls = Enumerable.Range(0, 6).Select(_ => supervisor.InvokeAsync("test", "spin")).ToArray();
         await Task.WhenAll(calls.Select(c => c.ContinueWith(_ => { }, TaskScheduler.Default))).DefaultTimeout();
 
@@ -101,6 +102,29 @@ public sealed class CallCoalescingTests : SupervisorTestBase
         Assert.Equal(0, supervisor.GetPluginStats("test").WorkerCrashes);
         var after = await supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]).DefaultTimeout();
         Assert.Equal(2, after.Values[0].AsI32());
+    }
+
+    [Fact]
+    public async Task InvokeAsync_CoalescedCallsWaitLongerThanTheirTimeout_StillRunWithAllOfIt()
+    {
+        var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 100\nfuel_limit = 1_000_000_000_000\nmax_instances = 1")).DefaultTimeout();
+
+        // Two spins hold the only instance for 100 ms each; the adds behind them wait twice their 100 ms timeout. A call's
+        // timeout is its run time, as at the plugin's gate: the wait is the queue timeout's business.
+        var first = supervisor.InvokeAsync("test", "spin");
+        await Task.Delay(20);
+        var second = supervisor.InvokeAsync("test", "spin");
+        var adds = Enumerable.Range(0, 10).Select(i => supervisor.InvokeAsync("test", "add", [PluginValue.I32(i), PluginValue.I32(1)])).ToArray();
+
+        await Assert.ThrowsAsync<PluginTimeoutException>(() => first).DefaultTimeout();
+        await Assert.ThrowsAsync<PluginTimeoutException>(() => second).DefaultTimeout();
+        var sums = await Task.WhenAll(adds).DefaultTimeout();
+
+        Assert.Equal(Enumerable.Range(1, 10), sums.Select(r => r.Values[0].AsI32()!.Value));
+        var stats = supervisor.GetPluginStats("test");
+        Assert.Equal((12L, 10L, 2L, 2L), (stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls, stats.Timeouts));
+        Assert.Equal(0, stats.WorkerCrashes);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class CallCoalescerTests
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 2);
 
-        var answer = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var answer = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
         worker.AnswerNext();
 
         Assert.Equal(1, (await answer.DefaultTimeout()).FuelConsumed);
@@ -28,8 +28,8 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
-        var waiting = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, CancellationToken.None)).ToArray();
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var waiting = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, null, CancellationToken.None)).ToArray();
         Assert.Equal(3, coalescer.Waiting);
 
         worker.AnswerNext();
@@ -49,7 +49,7 @@ public sealed class CallCoalescerTests
         var worker = new FakeWorker(autoAnswer: true);
         var coalescer = worker.Coalescer(lanes: 2, maxCalls: 3);
 
-        var answers = await Task.WhenAll(Enumerable.Range(1, 40).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, CancellationToken.None))).DefaultTimeout();
+        var answers = await Task.WhenAll(Enumerable.Range(1, 40).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, null, CancellationToken.None))).DefaultTimeout();
 
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), answers.Select(a => a.FuelConsumed));
         Assert.True(worker.MostAtOnce <= 2, $"{worker.MostAtOnce} messages were in the worker at once");
@@ -62,14 +62,14 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1, maxBytes: 100);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
         var queued = new[]
         {
-            coalescer.InvokeAsync(Call(2), Deadline, 10, combinable: true, CancellationToken.None),
-            coalescer.InvokeAsync(Call(3), Deadline, 10, combinable: false, CancellationToken.None),
-            coalescer.InvokeAsync(Call(4), Deadline, 60, combinable: true, CancellationToken.None),
-            coalescer.InvokeAsync(Call(5), Deadline, 60, combinable: true, CancellationToken.None),
-            coalescer.InvokeAsync(Call(6), Deadline, 101, combinable: true, CancellationToken.None),
+            coalescer.InvokeAsync(Call(2), Deadline, 10, combinable: true, null, CancellationToken.None),
+            coalescer.InvokeAsync(Call(3), Deadline, 10, combinable: false, null, CancellationToken.None),
+            coalescer.InvokeAsync(Call(4), Deadline, 60, combinable: true, null, CancellationToken.None),
+            coalescer.InvokeAsync(Call(5), Deadline, 60, combinable: true, null, CancellationToken.None),
+            coalescer.InvokeAsync(Call(6), Deadline, 101, combinable: true, null, CancellationToken.None),
         };
 
         for (var answered = 1; answered <= 6; answered++)
@@ -98,7 +98,7 @@ public sealed class CallCoalescerTests
         }
 
         // The lane came back: the next call is sent at once.
-        var after = coalescer.InvokeAsync(Call(9), Deadline, 0, combinable: true, CancellationToken.None);
+        var after = coalescer.InvokeAsync(Call(9), Deadline, 0, combinable: true, null, CancellationToken.None);
         worker.AnswerNext();
         Assert.Equal(9, (await after.DefaultTimeout()).FuelConsumed);
     }
@@ -115,7 +115,7 @@ public sealed class CallCoalescerTests
         {
             var ex = await Assert.ThrowsAsync<PluginException>(() => call).DefaultTimeout();
             Assert.Equal(ErrorKind.ProtocolError, ex.Kind);
-            Assert.Contains("1 answers to 2 coalesced calls", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("1 answers and 0 calls not started to 2 coalesced calls", ex.Message, StringComparison.Ordinal);
         }
     }
 
@@ -124,8 +124,8 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1, queueTimeout: TimeSpan.FromMilliseconds(20));
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
-        var late = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, CancellationToken.None);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var late = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, null, CancellationToken.None);
         await Task.Delay(100);
 
         worker.AnswerNext();
@@ -141,8 +141,8 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1, queueTimeout: TimeSpan.FromMilliseconds(50));
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
-        var late = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, CancellationToken.None);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var late = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, null, CancellationToken.None);
 
         // The lane is never freed: the wait still ends at the queue timeout, and the call leaves the line.
         await Assert.ThrowsAsync<OverloadedException>(() => late).DefaultTimeout();
@@ -159,9 +159,9 @@ public sealed class CallCoalescerTests
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1);
         using var cancel = new CancellationTokenSource();
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
-        var cancelled = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, cancel.Token);
-        var kept = coalescer.InvokeAsync(Call(3), Deadline, 0, combinable: true, CancellationToken.None);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var cancelled = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, null, cancel.Token);
+        var kept = coalescer.InvokeAsync(Call(3), Deadline, 0, combinable: true, null, CancellationToken.None);
 
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled).DefaultTimeout();
@@ -180,8 +180,8 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
-        var waiting = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, CancellationToken.None)).ToArray();
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var waiting = Enumerable.Range(2, 3).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, null, CancellationToken.None)).ToArray();
         var batch = coalescer.RunAloneAsync(_ => Task.FromResult(1));
 
         var notSent = new CallNotSentException("p", "it exited");
@@ -199,13 +199,14 @@ public sealed class CallCoalescerTests
     }
 
     [Fact]
-    public async Task InvokeAsync_AWaitedCall_IsSentWithWhatIsLeftOfItsTimeout()
+    public async Task InvokeAsync_AWaitedCall_KeepsItsWholeTimeoutAndItsMessageAllowsItToStartThatLate()
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var sentWith = new ConcurrentQueue<TimeSpan>();
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, sentWith.Enqueue, CancellationToken.None);
         var waited = Call(2);
-        var second = coalescer.InvokeAsync(waited, Deadline, 0, combinable: true, CancellationToken.None);
+        var second = coalescer.InvokeAsync(waited, Deadline, 0, combinable: true, sentWith.Enqueue, CancellationToken.None);
         await Task.Delay(150);
 
         worker.AnswerNext();
@@ -214,7 +215,54 @@ public sealed class CallCoalescerTests
         worker.AnswerNext();
         await second.DefaultTimeout();
 
-        Assert.InRange(waited.TimeoutMs, 0, 1000 - 150);
+        // Its wait for the lane is the queue timeout's business, not its timeout's: it runs with all of it.
+        Assert.Equal(1000, waited.TimeoutMs);
+        Assert.Equal([TimeSpan.Zero, TimeSpan.FromSeconds(1)], sentWith);
+        Assert.Equal(Deadline + TimeSpan.FromSeconds(1), worker.LastManyDeadline);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_TheWorkerLeavesCallsUnstarted_TheyGoFirstInTheNextMessageAndAllAnswer()
+    {
+        var worker = new FakeWorker { StartOnlyOnce = 2 };
+        var coalescer = worker.Coalescer(lanes: 1);
+        var sent = new ConcurrentDictionary<long, int>();
+        var queued = await CoalescedBehindOneCallAsync(worker, coalescer, 4, id => _ => sent.AddOrUpdate(id, 1, (_, n) => n + 1));
+        var late = coalescer.InvokeAsync(Call(6), Deadline, 0, combinable: true, null, CancellationToken.None);
+
+        // The worker runs calls 2 and 3 and hands back 4 and 5: they go again, ahead of call 6, which came after them.
+        worker.AnswerNext();
+        await worker.WaitForMessagesAsync(3);
+        worker.AnswerNext();
+
+        Assert.Equal([2L, 3, 4, 5], (await Task.WhenAll(queued).DefaultTimeout()).Select(a => a.FuelConsumed));
+        Assert.Equal(6, (await late.DefaultTimeout()).FuelConsumed);
+        Assert.Equal([[1L], [2, 3, 4, 5], [4, 5, 6]], worker.Messages);
+        Assert.Equal(new Dictionary<long, int> { [2] = 1, [3] = 1, [4] = 2, [5] = 2 }, sent.OrderBy(p => p.Key).ToDictionary());
+    }
+
+    [Theory]
+    [InlineData(0, 3)]
+    [InlineData(3, -1)]
+    [InlineData(3, 1)]
+    public async Task InvokeAsync_TheWorkerMiscountsTheCallsItDidNotStart_EveryCallFailsAsMalformed(int answered, int notStarted)
+    {
+        // (0, 3): none ran, though a message's first call always runs (else the calls would go round forever);
+        // (3, -1): a negative count; (3, 1): answers and calls not started do not add up to the calls sent.
+        var worker = new FakeWorker { HostileAnswer = (answered, notStarted) };
+        var coalescer = worker.Coalescer(lanes: 1);
+
+        var queued = await CoalescedBehindOneCallAsync(worker, coalescer, 3);
+        worker.AnswerNext();
+
+        foreach (var call in queued)
+        {
+            var ex = await Assert.ThrowsAsync<PluginException>(() => call).DefaultTimeout();
+            Assert.Equal(ErrorKind.ProtocolError, ex.Kind);
+            Assert.Contains("not started", ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(2, worker.Messages.Count);
     }
 
     [Fact]
@@ -222,7 +270,7 @@ public sealed class CallCoalescerTests
     {
         var worker = new FakeWorker();
         var coalescer = worker.Coalescer(lanes: 1);
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
         var batchRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var releaseBatch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batch = coalescer.RunAloneAsync(async _ =>
@@ -231,7 +279,7 @@ public sealed class CallCoalescerTests
             await releaseBatch.Task;
             return 42;
         });
-        var after = coalescer.InvokeAsync(Call(3), Deadline, 0, combinable: true, CancellationToken.None);
+        var after = coalescer.InvokeAsync(Call(3), Deadline, 0, combinable: true, null, CancellationToken.None);
 
         worker.AnswerNext();
         await first.DefaultTimeout();
@@ -250,10 +298,10 @@ public sealed class CallCoalescerTests
     private static InvokeRequest Call(long id) => new() { CallId = id, Function = "add", TimeoutMs = 1000 };
 
     /// <summary>Occupies the one lane with call 1, queues <paramref name="count"/> calls, frees the lane and waits until they are sent together.</summary>
-    private static async Task<Task<InvokeResponse>[]> CoalescedBehindOneCallAsync(FakeWorker worker, CallCoalescer coalescer, int count)
+    private static async Task<Task<InvokeResponse>[]> CoalescedBehindOneCallAsync(FakeWorker worker, CallCoalescer coalescer, int count, Func<long, Action<TimeSpan>>? sent = null)
     {
-        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, CancellationToken.None);
-        var queued = Enumerable.Range(2, count).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, CancellationToken.None)).ToArray();
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var queued = Enumerable.Range(2, count).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, sent?.Invoke(i), CancellationToken.None)).ToArray();
         worker.AnswerNext();
         await first.DefaultTimeout();
         await worker.WaitForMessagesAsync(2);
@@ -271,6 +319,14 @@ public sealed class CallCoalescerTests
         private int mostAtOnce;
 
         public bool DropLastAnswer { get; init; }
+
+        /// <summary>Gets or sets how many calls the next coalesced message runs; the rest it hands back unstarted (0: all).</summary>
+        public int StartOnlyOnce { get; set; }
+
+        /// <summary>Gets a hostile answer to every coalesced message, when set: how many results it keeps, and its <see cref="InvokeManyResponse.NotStarted"/>.</summary>
+        public (int Answered, int NotStarted)? HostileAnswer { get; init; }
+
+        public TimeSpan LastManyDeadline { get; private set; }
 
         public long LastFuelBudget { get; private set; }
 
@@ -306,10 +362,21 @@ public sealed class CallCoalescerTests
             maxBytes,
             queueTimeout ?? TimeSpan.FromSeconds(30),
             async (call, _) => (await SendAsync([call], isMany: false))[0],
-            async (calls, _) =>
+            async (calls, deadline) =>
             {
                 LastFuelBudget = calls.FuelBudget;
-                return new InvokeManyResponse { Results = await SendAsync(calls.Calls, isMany: true) };
+                LastManyDeadline = deadline;
+                var results = await SendAsync(calls.Calls, isMany: true);
+                if (HostileAnswer is { } hostile)
+                {
+                    return new InvokeManyResponse { Results = results[..hostile.Answered], NotStarted = hostile.NotStarted };
+                }
+
+                var ran = StartOnlyOnce;
+                StartOnlyOnce = 0;
+                return ran > 0 && ran < results.Length
+                    ? new InvokeManyResponse { Results = results[..ran], NotStarted = results.Length - ran }
+                    : new InvokeManyResponse { Results = results };
             },
             () => long.MaxValue - 1,
             () => Gone,

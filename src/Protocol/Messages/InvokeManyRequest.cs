@@ -5,9 +5,11 @@ namespace SochDb.Isolated.Protocol.Messages;
 
 /// <summary>
 /// Several independent calls in one message (call coalescing): the worker runs them one after another in one instance,
-/// each with its own id, fuel and timeout. Every call's timeout counts from the moment the worker takes the message, so a
-/// call that finds its time spent by the calls before it fails with <see cref="ErrorKind.Timeout"/> without running, and
-/// the calls share what is left of the plugin's lifetime fuel budget (<see cref="FuelBudget"/>).
+/// each with its own id, fuel and timeout, as if each had come alone: a call's timeout counts from its own start, not
+/// from the message's. The worker starts a call only while the message has run for less than that call's timeout, so a
+/// message ends within twice its longest timeout; the calls it did not start go back to the supervisor
+/// (<see cref="InvokeManyResponse.NotStarted"/>), never fail for the time the calls before them took. The calls share
+/// what is left of the plugin's lifetime fuel budget (<see cref="FuelBudget"/>).
 /// </summary>
 [DataContract]
 public sealed class InvokeManyRequest

@@ -29,7 +29,7 @@ internal sealed class HostCallContext : IDisposable
     public System.Diagnostics.ActivityContext Trace { get; }
 
     /// <summary>Gets when the call's budget runs out.</summary>
-    public DateTimeOffset Expires { get; }
+    public DateTimeOffset Expires { get; private set; }
 
     /// <summary>Gets the call id.</summary>
     public long CallId { get; }
@@ -57,6 +57,17 @@ internal sealed class HostCallContext : IDisposable
 
     /// <summary>The rows scanned so far.</summary>
     public long RowsScanned;
+
+    /// <summary>
+    /// Starts the call's budget again, from now: the call was sent after a wait for an instance, which its budget does
+    /// not cover (the queue timeout bounds it). Called before the worker can make a host call for it.
+    /// </summary>
+    /// <param name="budget">The budget from now.</param>
+    public void Restart(TimeSpan budget)
+    {
+        Expires = DateTimeOffset.UtcNow + budget;
+        deadline.CancelAfter(budget);
+    }
 
     /// <inheritdoc/>
     public void Dispose() => deadline.Dispose();

@@ -11,6 +11,11 @@ namespace SochDb.Isolated.Supervisor.Workers;
 /// round trip carries many calls instead of one (see docs/benchmarks.md).
 /// </summary>
 /// <remarks>
+/// A call's timeout is its run time, as at the plugin's gate: the wait for a lane is bounded by the queue timeout, not
+/// by the call's timeout, and in a message each call has its whole timeout from its own start. The worker starts a call
+/// of a message only while the message has run for less than that call's timeout, and hands back the calls it did not
+/// start; they go first in the next message, whose first call always runs. So a message ends within twice its longest
+/// timeout (its deadline here), and no call fails for the time others took.
 /// Batches and calls that may answer with buffers take a lane on their own: a coalesced answer holds numbers only, so it
 /// stays small whatever the calls return. A waiting call leaves the line when its caller cancels or when it has waited
 /// the queue timeout, as it would at the plugin's gate. Every message's answer completes its calls' tasks
@@ -89,19 +94,23 @@ internal sealed class CallCoalescer
     /// <param name="deadline">The supervisor-side deadline of the call, from when it is sent.</param>
     /// <param name="bytes">The call's argument bytes.</param>
     /// <param name="combinable">Whether the call may share a message (it answers with numbers only).</param>
+    /// <param name="sent">
+    /// Told each time the call is sent, with how long it may wait in the worker before it starts (zero alone; its own
+    /// timeout in a message, behind the calls before it): the caller's host-call budget starts then.
+    /// </param>
     /// <param name="cancellationToken">Takes the call out of the line while it waits; once sent, it runs to its end.</param>
     /// <returns>The worker's answer.</returns>
-    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline, long bytes, bool combinable, CancellationToken cancellationToken)
+    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline, long bytes, bool combinable, Action<TimeSpan>? sent, CancellationToken cancellationToken)
     {
         if (TryTakeLane())
         {
-            return SendOnLaneAsync(request, deadline);
+            return SendOnLaneAsync(request, deadline, sent);
         }
 
-        var pending = new Pending(request, deadline, combinable && bytes <= maxBytes ? bytes : -1, null, null);
+        var pending = new Pending(request, deadline, combinable && bytes <= maxBytes ? bytes : -1, null, null) { Sent = sent, Cancellation = cancellationToken };
         if (Enqueue(pending))
         {
-            return SendOnLaneAsync(request, deadline);
+            return SendOnLaneAsync(request, deadline, sent);
         }
 
         Watch(pending, cancellationToken);
@@ -212,10 +221,11 @@ internal sealed class CallCoalescer
             cancellationToken);
     }
 
-    private async Task<InvokeResponse> SendOnLaneAsync(InvokeRequest request, TimeSpan deadline)
+    private async Task<InvokeResponse> SendOnLaneAsync(InvokeRequest request, TimeSpan deadline, Action<TimeSpan>? sent)
     {
         try
         {
+            sent?.Invoke(TimeSpan.Zero);
             return await sendOne(request, deadline).ConfigureAwait(false);
         }
         finally
@@ -283,8 +293,6 @@ internal sealed class CallCoalescer
             }
             else
             {
-                // Even one call that waited goes as a coalesced message: the worker then counts its timeout from what is
-                // left of it, and fails it without running when the wait spent it all.
                 await SendManyAsync(group).ConfigureAwait(false);
             }
         }
@@ -298,24 +306,25 @@ internal sealed class CallCoalescer
     {
         var calls = new InvokeRequest[group.Count];
         var deadline = TimeSpan.Zero;
-        var now = Stopwatch.GetTimestamp();
         for (var i = 0; i < calls.Length; i++)
         {
-            // A call's timeout is a budget: the time it waited for a lane is spent.
+            // The worker may start a call as late as its timeout after taking the message, then give it its whole timeout.
             var call = calls[i] = group[i].Request!;
-            call.TimeoutMs = Math.Max(0, call.TimeoutMs - (long)Stopwatch.GetElapsedTime(group[i].Enqueued, now).TotalMilliseconds);
-            deadline = group[i].Deadline > deadline ? group[i].Deadline : deadline;
+            var startBy = TimeSpan.FromMilliseconds(call.TimeoutMs);
+            deadline = group[i].Deadline + startBy > deadline ? group[i].Deadline + startBy : deadline;
+            group[i].Sent?.Invoke(startBy);
         }
 
+        List<Pending>? notStarted = null;
         try
         {
             var answer = await sendMany(new InvokeManyRequest { Calls = calls, FuelBudget = fuelLeft() }, deadline).ConfigureAwait(false);
-            if (answer.Results is not { } results || results.Length != calls.Length)
+            if (answer.Results is not { } results || answer.NotStarted < 0 || answer.NotStarted >= calls.Length || results.Length != calls.Length - answer.NotStarted)
             {
-                throw malformed($"{answer.Results?.Length ?? 0} answers to {calls.Length} coalesced calls");
+                throw malformed($"{answer.Results?.Length ?? 0} answers and {answer.NotStarted} calls not started to {calls.Length} coalesced calls");
             }
 
-            for (var i = 0; i < calls.Length; i++)
+            for (var i = 0; i < results.Length; i++)
             {
                 if (results[i] is { } result)
                 {
@@ -326,6 +335,11 @@ internal sealed class CallCoalescer
                     group[i].Answer!.TrySetException(malformed($"no answer to coalesced call {i}"));
                 }
             }
+
+            if (answer.NotStarted > 0)
+            {
+                notStarted = group.GetRange(results.Length, answer.NotStarted);
+            }
         }
         catch (Exception ex)
         {
@@ -334,6 +348,33 @@ internal sealed class CallCoalescer
             {
                 call.Answer!.TrySetException(ex);
             }
+        }
+
+        if (notStarted is not null)
+        {
+            Requeue(notStarted);
+        }
+    }
+
+    /// <summary>
+    /// Puts calls the worker did not start back at the head of the line, in their order, so that the lane their message
+    /// frees takes them first (the first of them then runs as its message's first call). Each waits again under the
+    /// queue timeout and its caller's token.
+    /// </summary>
+    private void Requeue(List<Pending> calls)
+    {
+        lock (sync)
+        {
+            for (var i = calls.Count - 1; i >= 0; i--)
+            {
+                calls[i].Rearm();
+                queue.AddFirst(calls[i].Node);
+            }
+        }
+
+        foreach (var call in calls)
+        {
+            Watch(call, call.Cancellation);
         }
     }
 
@@ -366,6 +407,12 @@ internal sealed class CallCoalescer
 
         public Func<Task>? Run { get; }
 
+        /// <summary>Gets what to tell each time the call is sent (see <see cref="CallCoalescer.InvokeAsync"/>).</summary>
+        public Action<TimeSpan>? Sent { get; init; }
+
+        /// <summary>Gets the caller's token, which takes the call out of the line while it waits.</summary>
+        public CancellationToken Cancellation { get; init; }
+
         public long Enqueued { get; } = Stopwatch.GetTimestamp();
 
         public LinkedListNode<Pending> Node { get; }
@@ -390,6 +437,15 @@ internal sealed class CallCoalescer
                 {
                     cancelled = cancellationToken.Register(() => leave(false));
                 }
+            }
+        }
+
+        /// <summary>Lets <see cref="Watch"/> arm again, for a call going back into the line.</summary>
+        public void Rearm()
+        {
+            lock (watchSync)
+            {
+                stopped = 0;
             }
         }
 

@@ -340,6 +340,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <param name="deadline">The supervisor-side deadline, from when the call is sent.</param>
     /// <param name="bytes">The call's argument bytes.</param>
     /// <param name="combinable">Whether the call may share a message with others (it answers with numbers only).</param>
+    /// <param name="sent">
+    /// Told when the call is sent (again, if its message hands it back unstarted), with how long it may wait in the
+    /// worker before it starts: zero alone, its own timeout behind other calls in a message.
+    /// </param>
     /// <param name="cancellationToken">Takes the call out of the line while it waits for an instance; a sent call runs to its end.</param>
     /// <returns>The worker's answer.</returns>
     /// <exception cref="OverloadedException">The call waited longer than the queue timeout for an instance.</exception>
@@ -347,8 +351,16 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <exception cref="PluginTimeoutException">The worker did not answer by the deadline and was killed.</exception>
     /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
     /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker broke the protocol.</exception>
-    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline, long bytes, bool combinable, CancellationToken cancellationToken)
-        => coalescer is { } lanes ? lanes.InvokeAsync(request, deadline, bytes, combinable, cancellationToken) : InvokeAsync(request, deadline);
+    public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline, long bytes, bool combinable, Action<TimeSpan>? sent, CancellationToken cancellationToken)
+    {
+        if (coalescer is { } lanes)
+        {
+            return lanes.InvokeAsync(request, deadline, bytes, combinable, sent, cancellationToken);
+        }
+
+        sent?.Invoke(TimeSpan.Zero);
+        return InvokeAsync(request, deadline);
+    }
 
     /// <summary>
     /// Turns on call coalescing: at most <paramref name="lanes"/> messages in the worker at once, and the calls that
@@ -381,20 +393,24 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     /// <summary>Runs a batch: one call per argument row, in order.</summary>
     /// <param name="request">The batch.</param>
-    /// <param name="deadline">How long to wait for the whole batch before killing the worker.</param>
+    /// <param name="deadline">How long to wait for the whole batch, from when it is sent, before killing the worker.</param>
+    /// <param name="sent">Told when the batch is sent (after its wait for an instance when calls are coalesced).</param>
     /// <returns>One outcome per row.</returns>
     /// <exception cref="PluginTimeoutException">The worker did not answer by the deadline and was killed.</exception>
     /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
     /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker sent a malformed, oversized or unasked message and was killed.</exception>
-    public Task<InvokeBatchResponse> InvokeBatchAsync(InvokeBatchRequest request, TimeSpan deadline)
-        => coalescer is { } lanes
-            ? lanes.RunAloneAsync(waited =>
-            {
-                // The batch's time budget runs from when it was handed over: the wait for an instance is spent.
-                request.BatchTimeoutMs = Math.Max(0, request.BatchTimeoutMs - (long)waited.TotalMilliseconds);
-                return CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId);
-            })
-            : CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId);
+    public Task<InvokeBatchResponse> InvokeBatchAsync(InvokeBatchRequest request, TimeSpan deadline, Action? sent = null)
+    {
+        // The batch's time budget runs from when it is sent, as a call's does: a wait for an instance is bounded by the
+        // queue timeout, not by the batch's budget.
+        return coalescer is { } lanes ? lanes.RunAloneAsync(_ => Send()) : Send();
+
+        Task<InvokeBatchResponse> Send()
+        {
+            sent?.Invoke();
+            return CallAsync<InvokeBatchResponse>(WorkerMethods.InvokeBatch, request, deadline, request.CallId);
+        }
+    }
 
     /// <summary>Has a worker without a plugin run its load and call path once on a built-in module (warm pool only).</summary>
     /// <param name="deadline">How long to wait.</param>
