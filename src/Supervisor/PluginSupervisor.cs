@@ -1139,7 +1139,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
                 argumentBytes += request.Args[i].Bytes?.LongLength ?? 0;
             }
 
-            var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, context => worker.InvokeAsync(request, timeout + options.CallGrace, argumentBytes, combinable, startBy => context.Restart(timeout + startBy), cancellationToken)).ConfigureAwait(false);
+            var (response, roundTrip, hostCall) = await SendAsync(generation, callId, timeout, chain, attempt, context => worker.InvokeAsync(request, timeout + options.CallGrace, argumentBytes, combinable, startBy => Resend(slot.Id, context, timeout + startBy), cancellationToken)).ConfigureAwait(false);
             var hostCalls = Interlocked.Read(ref hostCall.HostCalls);
             generation.Budget.Consume(response.FuelConsumed);
             Interlocked.Add(ref counters.FuelConsumed, response.FuelConsumed);
@@ -1224,6 +1224,21 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             attempt.Effects = Interlocked.Read(ref hostCall.Effects);
             generation.Router.EndCall(hostCall);
         }
+    }
+
+    /// <summary>
+    /// Starts a call's host-call budget as it is sent. A call sent again was handed back by its worker as not started:
+    /// if it made host calls, the worker lied, and running it again could repeat their effects.
+    /// </summary>
+    /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the call made host calls before.</exception>
+    internal static void Resend(string pluginId, HostCallContext context, TimeSpan budget)
+    {
+        if (Interlocked.Read(ref context.HostCalls) > 0)
+        {
+            throw new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' handed back call {context.CallId} as not started after it had made host calls");
+        }
+
+        context.Restart(budget);
     }
 
     private void CountError(PluginCounters counters, ErrorKind kind)

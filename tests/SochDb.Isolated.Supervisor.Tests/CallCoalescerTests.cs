@@ -241,6 +241,28 @@ public sealed class CallCoalescerTests
         Assert.Equal(new Dictionary<long, int> { [2] = 1, [3] = 1, [4] = 2, [5] = 2 }, sent.OrderBy(p => p.Key).ToDictionary());
     }
 
+    [Fact]
+    public async Task InvokeAsync_TellingACallSentThrows_EveryCallOfTheMessageFailsWithItAndTheLaneFrees()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1);
+        var refused = new PluginException(ErrorKind.ProtocolError, "p", "refused");
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var calm = coalescer.InvokeAsync(Call(2), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var throwing = coalescer.InvokeAsync(Call(3), Deadline, 0, combinable: true, _ => throw refused, CancellationToken.None);
+
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+
+        Assert.Same(refused, await Assert.ThrowsAsync<PluginException>(() => calm).DefaultTimeout());
+        Assert.Same(refused, await Assert.ThrowsAsync<PluginException>(() => throwing).DefaultTimeout());
+        var after = coalescer.InvokeAsync(Call(4), Deadline, 0, combinable: true, null, CancellationToken.None);
+        await worker.WaitForMessagesAsync(2);
+        worker.AnswerNext();
+        Assert.Equal(4, (await after.DefaultTimeout()).FuelConsumed);
+        Assert.Equal([[1L], [4]], worker.Messages);
+    }
+
     [Theory]
     [InlineData(0, 3)]
     [InlineData(3, -1)]

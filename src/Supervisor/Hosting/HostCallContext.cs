@@ -6,7 +6,10 @@ namespace SochDb.Isolated.Supervisor.Hosting;
 /// </summary>
 internal sealed class HostCallContext : IDisposable
 {
-    private readonly CancellationTokenSource deadline;
+    private readonly Lock sync = new();
+    private volatile CancellationTokenSource deadline;
+    private List<CancellationTokenSource>? spent;
+    private bool disposed;
 
     /// <summary>Initializes a new instance of the <see cref="HostCallContext"/> class.</summary>
     /// <param name="callId">The call id (0 while loading).</param>
@@ -65,10 +68,37 @@ internal sealed class HostCallContext : IDisposable
     /// <param name="budget">The budget from now.</param>
     public void Restart(TimeSpan budget)
     {
-        Expires = DateTimeOffset.UtcNow + budget;
-        deadline.CancelAfter(budget);
+        lock (sync)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            Expires = DateTimeOffset.UtcNow + budget;
+            deadline.CancelAfter(budget);
+            if (deadline.IsCancellationRequested)
+            {
+                // The first budget ran out while the call waited (a call handed back unstarted can wait longer than it):
+                // a cancelled source cannot be reset, so a fresh one takes over; the old one lives until Dispose, as
+                // tokens taken from it may still be registered.
+                (spent ??= []).Add(deadline);
+                deadline = new CancellationTokenSource(budget);
+            }
+        }
     }
 
     /// <inheritdoc/>
-    public void Dispose() => deadline.Dispose();
+    public void Dispose()
+    {
+        lock (sync)
+        {
+            disposed = true;
+            deadline.Dispose();
+            foreach (var source in spent ?? [])
+            {
+                source.Dispose();
+            }
+        }
+    }
 }

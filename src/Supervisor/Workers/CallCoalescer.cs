@@ -196,9 +196,10 @@ internal sealed class CallCoalescer
     }
 
     /// <summary>Takes a waiting call out of the line when it has waited the queue timeout or its caller cancels.</summary>
-    private void Watch(Pending pending, CancellationToken cancellationToken)
+    private void Watch(Pending pending, CancellationToken cancellationToken, int arming = 0)
     {
         pending.Watch(
+            arming,
             queueTimeout,
             timedOut =>
             {
@@ -306,18 +307,18 @@ internal sealed class CallCoalescer
     {
         var calls = new InvokeRequest[group.Count];
         var deadline = TimeSpan.Zero;
-        for (var i = 0; i < calls.Length; i++)
-        {
-            // The worker may start a call as late as its timeout after taking the message, then give it its whole timeout.
-            var call = calls[i] = group[i].Request!;
-            var startBy = TimeSpan.FromMilliseconds(call.TimeoutMs);
-            deadline = group[i].Deadline + startBy > deadline ? group[i].Deadline + startBy : deadline;
-            group[i].Sent?.Invoke(startBy);
-        }
-
         List<Pending>? notStarted = null;
         try
         {
+            for (var i = 0; i < calls.Length; i++)
+            {
+                // The worker may start a call as late as its timeout after taking the message, then give it its whole timeout.
+                var call = calls[i] = group[i].Request!;
+                var startBy = TimeSpan.FromMilliseconds(call.TimeoutMs);
+                deadline = group[i].Deadline + startBy > deadline ? group[i].Deadline + startBy : deadline;
+                group[i].Sent?.Invoke(startBy);
+            }
+
             var answer = await sendMany(new InvokeManyRequest { Calls = calls, FuelBudget = fuelLeft() }, deadline).ConfigureAwait(false);
             if (answer.Results is not { } results || answer.NotStarted < 0 || answer.NotStarted >= calls.Length || results.Length != calls.Length - answer.NotStarted)
             {
@@ -363,18 +364,19 @@ internal sealed class CallCoalescer
     /// </summary>
     private void Requeue(List<Pending> calls)
     {
+        // Re-armed before they are back in the line, and outside its lock: a watch takes the line's lock inside its own.
+        var armings = calls.Select(call => call.Rearm()).ToArray();
         lock (sync)
         {
             for (var i = calls.Count - 1; i >= 0; i--)
             {
-                calls[i].Rearm();
                 queue.AddFirst(calls[i].Node);
             }
         }
 
-        foreach (var call in calls)
+        for (var i = 0; i < calls.Count; i++)
         {
-            Watch(call, call.Cancellation);
+            Watch(calls[i], calls[i].Cancellation, armings[i]);
         }
     }
 
@@ -387,6 +389,7 @@ internal sealed class CallCoalescer
         private CancellationTokenRegistration expired;
         private CancellationTokenRegistration cancelled;
         private int stopped;
+        private int armings;
 
         public Pending(InvokeRequest? request, TimeSpan deadline, long bytes, Func<Task>? run, Action<Exception>? fail)
         {
@@ -419,14 +422,18 @@ internal sealed class CallCoalescer
 
         public TaskCompletionSource<InvokeResponse>? Answer { get; }
 
-        /// <summary>Calls <paramref name="leave"/> (with whether it timed out) when the wait times out or is cancelled.</summary>
-        public void Watch(TimeSpan timeout, Action<bool> leave, CancellationToken cancellationToken)
+        /// <summary>
+        /// Calls <paramref name="leave"/> (with whether it timed out) when the wait times out or is cancelled; does nothing
+        /// when the call has left the line since, or when <paramref name="arming"/> is not its current wait's (a late
+        /// watch of an earlier wait, after the call was sent, handed back and re-armed).
+        /// </summary>
+        public void Watch(int arming, TimeSpan timeout, Action<bool> leave, CancellationToken cancellationToken)
         {
             // Under a (re-entrant) monitor: the call may leave the line on another thread while the watch is set up, and a
             // token already cancelled runs its callback, which stops the watch, right here.
             lock (watchSync)
             {
-                if (stopped != 0)
+                if (stopped != 0 || arming != armings)
                 {
                     return;
                 }
@@ -441,11 +448,13 @@ internal sealed class CallCoalescer
         }
 
         /// <summary>Lets <see cref="Watch"/> arm again, for a call going back into the line.</summary>
-        public void Rearm()
+        /// <returns>The number of the new wait, for <see cref="Watch"/>.</returns>
+        public int Rearm()
         {
             lock (watchSync)
             {
                 stopped = 0;
+                return ++armings;
             }
         }
 
