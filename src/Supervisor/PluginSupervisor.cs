@@ -269,6 +269,9 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         var generation = slot.Current;
         var c = generation.Counters;
         var totals = slot.Lifetime();
+
+        // With call coalescing, calls past the gate may still wait for an instance in a worker's lanes: queued, not running.
+        var waitingForInstance = slot.Live().Sum(g => g.Worker?.WaitingForInstance ?? 0);
         return new PluginStats
         {
             LastExitReason = slot.Health.LastExitReason,
@@ -299,8 +302,8 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             Rollbacks = slot.Rollbacks,
             LastRollbackReason = slot.LastRollbackReason,
             MaxInstances = generation.MaxInstances,
-            CallsInFlight = slot.Gate.InUse,
-            CallsQueued = slot.Gate.Queued,
+            CallsInFlight = Math.Max(0, slot.Gate.InUse - waitingForInstance),
+            CallsQueued = slot.Gate.Queued + waitingForInstance,
         };
     }
 
@@ -1268,6 +1271,12 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
     {
         slot.Terminated = true;
         slot.ProbationCut?.TrySetResult();
+        foreach (var generation in slot.Live())
+        {
+            // Calls waiting in a worker's lanes (call coalescing) are waiting calls too: they leave with SandboxTerminated.
+            generation.Worker?.AbandonWaitingCalls("the plugin is being unloaded");
+        }
+
         foreach (var generation in slot.Live())
         {
             // Waiting calls see Terminated and leave; running calls finish first.

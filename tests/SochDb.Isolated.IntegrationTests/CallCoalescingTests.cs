@@ -152,6 +152,28 @@ public sealed class CallCoalescingTests : SupervisorTestBase
     }
 
     [Fact]
+    public async Task UnloadAsync_ACallWaitingInTheLanes_FailsItWithSandboxTerminatedAsAtTheGate()
+    {
+        var supervisor = CreateSupervisor(o => o.CoalesceCalls = true);
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 1000\nfuel_limit = 1_000_000_000_000\nmax_instances = 1")).DefaultTimeout();
+        var running = supervisor.InvokeAsync("test", "spin");
+        await Task.Delay(100);
+        var waiting = supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]);
+        await Eventually.WaitForAsync(() => supervisor.GetPluginStats("test").CallsQueued == 1, "the add waiting for the instance");
+
+        // It waits past the gate, in the worker's lanes: queued, not running, and it leaves when the plugin goes.
+        var busy = supervisor.GetPluginStats("test");
+        var unload = supervisor.UnloadAsync("test");
+
+        Assert.Equal((1, 1), (busy.CallsInFlight, busy.CallsQueued));
+        var ex = await Assert.ThrowsAsync<PluginException>(() => waiting).DefaultTimeout();
+        Assert.Equal(ErrorKind.SandboxTerminated, ex.Kind);
+        await Assert.ThrowsAsync<PluginTimeoutException>(() => running).DefaultTimeout();
+        await unload.DefaultTimeout();
+        Assert.Empty(supervisor.ListPlugins());
+    }
+
+    [Fact]
     public async Task InvokeAsync_WaitingForABusyInstancePastTheQueueTimeout_FailsOverloadedAndIsCounted()
     {
         var supervisor = CreateSupervisor(o =>

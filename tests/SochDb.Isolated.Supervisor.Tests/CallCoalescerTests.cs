@@ -263,6 +263,30 @@ public sealed class CallCoalescerTests
         Assert.Equal([[1L], [4]], worker.Messages);
     }
 
+    [Fact]
+    public async Task Abandon_CallsAndABatchWaiting_FailThemWithoutSendingAndLeavesTheSentCallAlone()
+    {
+        var worker = new FakeWorker();
+        var coalescer = worker.Coalescer(lanes: 1);
+        var sent = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var waiting = Enumerable.Range(2, 2).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, null, CancellationToken.None)).ToArray();
+        var batch = coalescer.RunAloneAsync(_ => Task.FromResult(1));
+        var unloaded = new PluginException(ErrorKind.SandboxTerminated, "p", "unloaded");
+
+        coalescer.Abandon(() => unloaded);
+
+        Assert.Equal(0, coalescer.Waiting);
+        foreach (var call in waiting)
+        {
+            Assert.Same(unloaded, await Assert.ThrowsAsync<PluginException>(() => call).DefaultTimeout());
+        }
+
+        Assert.Same(unloaded, await Assert.ThrowsAsync<PluginException>(() => batch).DefaultTimeout());
+        worker.AnswerNext();
+        Assert.Equal(1, (await sent.DefaultTimeout()).FuelConsumed);
+        Assert.Equal([[1L]], worker.Messages);
+    }
+
     [Theory]
     [InlineData(0, 3)]
     [InlineData(3, -1)]

@@ -117,6 +117,28 @@ internal sealed class CallCoalescer
         return pending.Answer!.Task;
     }
 
+    /// <summary>
+    /// Takes every waiting call (and batch) out of the line and fails it with <paramref name="error"/> without sending it:
+    /// the plugin is being unloaded, and calls that wait for an instance then leave, as they do at the plugin's gate.
+    /// Calls already sent run to their end.
+    /// </summary>
+    /// <param name="error">Makes each one's error.</param>
+    public void Abandon(Func<Exception> error)
+    {
+        List<Pending> left;
+        lock (sync)
+        {
+            left = [.. queue];
+            queue.Clear();
+        }
+
+        foreach (var pending in left)
+        {
+            pending.StopWatching();
+            pending.Fail(error());
+        }
+    }
+
     /// <summary>Runs work that needs a lane to itself (a batch).</summary>
     /// <typeparam name="T">The work's result.</typeparam>
     /// <param name="run">The work, given how long it waited for its lane.</param>

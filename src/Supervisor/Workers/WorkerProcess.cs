@@ -391,6 +391,17 @@ internal sealed class WorkerProcess : IAsyncDisposable
             problem => new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' answered {problem}"));
     }
 
+    /// <summary>Gets the calls waiting for one of this worker's instances in the supervisor (call coalescing; else 0).</summary>
+    internal int WaitingForInstance => coalescer?.Waiting ?? 0;
+
+    /// <summary>
+    /// Fails the calls waiting for one of this worker's instances as not sent (call coalescing): the plugin is being
+    /// unloaded, and its router turns them into <see cref="ErrorKind.SandboxTerminated"/> as it does for calls waiting at
+    /// the gate. Calls already sent run to their end.
+    /// </summary>
+    /// <param name="reason">Why, for the message.</param>
+    internal void AbandonWaitingCalls(string reason) => coalescer?.Abandon(() => new CallNotSentException(pluginId, reason));
+
     /// <summary>Runs a batch: one call per argument row, in order.</summary>
     /// <param name="request">The batch.</param>
     /// <param name="deadline">How long to wait for the whole batch, from when it is sent, before killing the worker.</param>
