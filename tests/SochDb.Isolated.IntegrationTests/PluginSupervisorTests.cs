@@ -260,7 +260,7 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
         });
         await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources)).DefaultTimeout();
         var running = supervisor.InvokeAsync("test", "spin");
-        await Task.Delay(50);
+        await Eventually.WaitForAsync(() => supervisor.GetPluginStats("test").CallsInFlight == 1, "the spin holding the only instance");
         var queued = supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]);
         var ex = await Assert.ThrowsAsync<OverloadedException>(() => supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)])).DefaultTimeout();
         Assert.Equal(1, ex.Queued);
@@ -286,7 +286,7 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
         });
         await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources)).DefaultTimeout();
         var running = supervisor.InvokeAsync("test", "spin");
-        await Task.Delay(20);
+        await Eventually.WaitForAsync(() => supervisor.GetPluginStats("test").CallsInFlight == 1, "the spin holding the only instance");
 
         var ex = await Assert.ThrowsAsync<OverloadedException>(() => supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)])).DefaultTimeout();
 
@@ -303,7 +303,7 @@ public sealed class PluginSupervisorTests : SupervisorTestBase
         var supervisor = CreateSupervisor(o => o.MaxInstancesPerPlugin = 1);
         await supervisor.LoadAsync("test", Basic, Manifest(resources: SpinResources)).DefaultTimeout();
         var running = supervisor.InvokeAsync("test", "spin");
-        await Task.Delay(50);
+        await Eventually.WaitForAsync(() => supervisor.GetPluginStats("test").CallsInFlight == 1, "the spin holding the only instance");
         var waiting = supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]);
         var unload = supervisor.UnloadAsync("test");
         await Assert.ThrowsAsync<PluginTimeoutException>(() => running).DefaultTimeout();
