@@ -143,6 +143,16 @@ public sealed partial class PluginSupervisor
             Interlocked.Add(ref counters.TotalCalls, -rows.Count);
             throw;
         }
+        catch (OverloadedException ex) when (counted)
+        {
+            // Refused or timed out while it waited for an instance in a worker's lanes (call coalescing): as at the gate,
+            // an overload, not rows that ran.
+            Interlocked.Add(ref totalInvocations, -rows.Count);
+            Interlocked.Add(ref counters.TotalCalls, -rows.Count);
+            Interlocked.Increment(ref overloads);
+            SupervisorLog.CallFailed(logger, callId, slot.Id, function, ex.Kind.ToString(), ex.Message);
+            throw;
+        }
         catch (PluginException ex)
         {
             // The batch failed as a whole (the worker was lost or killed): every row it counted failed with it.

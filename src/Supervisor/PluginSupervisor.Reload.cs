@@ -119,7 +119,7 @@ public sealed partial class PluginSupervisor
         slot.Reloading = true;
         try
         {
-            var next = await StartGenerationAsync(slot.Id, wasm, manifest, number, cancellationToken).ConfigureAwait(false);
+            var next = await StartGenerationAsync(slot.Id, wasm, manifest, number, slot.Queue, cancellationToken).ConfigureAwait(false);
             try
             {
                 await HealthCheckAsync(slot.Id, next, cancellationToken).ConfigureAwait(false);

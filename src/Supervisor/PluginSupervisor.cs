@@ -168,8 +168,9 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
 
         try
         {
-            var generation = await StartGenerationAsync(pluginId, wasm, manifest, 1, cancellationToken).ConfigureAwait(false);
-            var slot = new PluginSlot(pluginId, options.MaxQueuedCalls, generation);
+            var queue = new QueueAccount();
+            var generation = await StartGenerationAsync(pluginId, wasm, manifest, 1, queue, cancellationToken).ConfigureAwait(false);
+            var slot = new PluginSlot(pluginId, options.MaxQueuedCalls, generation, queue);
             lock (sync)
             {
                 if (!shutdown)
@@ -271,7 +272,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         var totals = slot.Lifetime();
 
         // With call coalescing, calls past the gate may still wait for an instance in a worker's lanes: queued, not running.
-        var waitingForInstance = slot.Live().Sum(g => g.Worker?.WaitingForInstance ?? 0);
+        var waitingForInstance = slot.Queue.InLanes;
         return new PluginStats
         {
             LastExitReason = slot.Health.LastExitReason,
@@ -614,14 +615,14 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
 
     private long FuelBudgetFor(PluginManifest manifest) => Math.Min(options.FuelBudget, manifest.Resources.FuelBudget ?? long.MaxValue);
 
-    private async Task<PluginGeneration> StartGenerationAsync(string pluginId, ReadOnlyMemory<byte> wasm, PluginManifest manifest, long number, CancellationToken cancellationToken)
+    private async Task<PluginGeneration> StartGenerationAsync(string pluginId, ReadOnlyMemory<byte> wasm, PluginManifest manifest, long number, QueueAccount queue, CancellationToken cancellationToken)
     {
         var module = compiler.Compile(pluginId, wasm.Span);
         ModuleCompiler.CheckManifest(pluginId, manifest, module);
         var services = new HostServices(await store.Value.WaitAsync(cancellationToken).ConfigureAwait(false), auditLog, logger, metrics, hostTotals, telemetry, CallPluginAsync, WriteThroughHooksAsync);
         var router = new HostCallRouter(pluginId, number, manifest, services);
         var (worker, memory) = await StartWorkerAsync(pluginId, manifest, module, router, cancellationToken).ConfigureAwait(false);
-        var generation = new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router, InstancesFor(manifest), options.CoalesceCalls ? options.MaxCoalescedCalls : 1);
+        var generation = new PluginGeneration(number, manifest, module, worker, FuelBudgetFor(manifest), memory, router, InstancesFor(manifest), options.CoalesceCalls ? options.MaxCoalescedCalls : 1) { Queue = queue };
         CoalesceCalls(worker, generation);
         return generation;
     }
@@ -633,7 +634,7 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         {
             // Half the message limit leaves room for the calls' own fields and base64 in the JSON formats.
             var budget = generation.Budget;
-            worker.Coalesce(generation.MaxInstances, options.MaxCoalescedCalls, options.MaxMessageBytes / 2, options.QueueTimeout, TimeSpan.FromMilliseconds(generation.Manifest.Resources.TimeoutMs), () => budget.Remaining);
+            worker.Coalesce(generation.MaxInstances, options.MaxCoalescedCalls, options.MaxMessageBytes / 2, options.QueueTimeout, options.MaxQueuedCalls, generation.Queue, TimeSpan.FromMilliseconds(generation.Manifest.Resources.TimeoutMs), () => budget.Remaining);
         }
     }
 
@@ -1087,8 +1088,8 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
         Interlocked.Increment(ref overloads);
         var retryAfter = TimeSpan.FromMilliseconds(slot.Current.Manifest.Resources.TimeoutMs);
         throw entry == GateEntry.QueueFull
-            ? new OverloadedException(slot.Id, slot.Gate.Queued, retryAfter)
-            : new OverloadedException(slot.Id, slot.Gate.Queued, retryAfter, options.QueueTimeout);
+            ? new OverloadedException(slot.Id, slot.Queue.Total, retryAfter)
+            : new OverloadedException(slot.Id, slot.Queue.Total, retryAfter, options.QueueTimeout);
     }
 
     private async Task<InvokeResult> InvokeOnAsync(PluginSlot slot, PluginGeneration generation, long callId, CallAttempt attempt, string function, IReadOnlyList<PluginValue> args, IReadOnlyList<string>? chain, TimeSpan? budgetCap, bool statusOrBuffer, CancellationToken cancellationToken)
@@ -1179,17 +1180,21 @@ public sealed partial class PluginSupervisor : IAsyncDisposable
             Interlocked.Decrement(ref counters.TotalCalls);
             throw;
         }
+        catch (OverloadedException ex)
+        {
+            // Refused or timed out while it waited for an instance in a worker's lanes (call coalescing): as at the
+            // gate, an overload, not a call that ran.
+            Interlocked.Decrement(ref totalInvocations);
+            Interlocked.Decrement(ref counters.TotalCalls);
+            Interlocked.Increment(ref overloads);
+            SupervisorLog.CallFailed(logger, callId, slot.Id, function, ex.Kind.ToString(), ex.Message);
+            throw;
+        }
         catch (PluginException ex)
         {
             if (ex.Kind is not ErrorKind.SandboxTerminated)
             {
                 Interlocked.Increment(ref counters.FailedCalls);
-            }
-
-            if (ex is OverloadedException)
-            {
-                // Waited too long for an instance in the worker's lanes (call coalescing) rather than at the gate.
-                Interlocked.Increment(ref overloads);
             }
 
             SupervisorLog.CallFailed(logger, callId, slot.Id, function, ex.Kind.ToString(), ex.Message);

@@ -124,10 +124,10 @@ public sealed class PluginSupervisorOptions
     /// multiplies a busy plugin's throughput (docs/benchmarks.md). Each call keeps its own id, fuel, host-call scope and
     /// error, and its whole timeout as its run time: the wait for an instance is bounded by <see cref="QueueTimeout"/>, as
     /// at the gate, and a call that the calls ahead of it in a message leave no time to start is handed back by the worker
-    /// and sent again, never failed for their time. Calls waiting in a worker's lanes count as queued, not in flight, and
-    /// an unload fails them with <see cref="ErrorKind.SandboxTerminated"/>, as it does calls waiting at the gate.
-    /// The plugin's gate then admits <c>max_instances</c> × <see cref="MaxCoalescedCalls"/> calls before
-    /// <see cref="MaxQueuedCalls"/> applies. Calls that may answer with a buffer (a <c>bytes</c> or <c>string</c> result,
+    /// and sent again, never failed for their time. Calls waiting in a worker's lanes count as queued, not in flight,
+    /// count against <see cref="MaxQueuedCalls"/> with those at the gate, and an unload fails them with
+    /// <see cref="ErrorKind.SandboxTerminated"/>, as it does calls waiting at the gate. The plugin's gate admits
+    /// <c>max_instances</c> × <see cref="MaxCoalescedCalls"/> calls, so that the lanes can fill messages. Calls that may answer with a buffer (a <c>bytes</c> or <c>string</c> result,
     /// table hooks) and batches always have an instance to themselves.
     /// </summary>
     public bool CoalesceCalls { get; set; }

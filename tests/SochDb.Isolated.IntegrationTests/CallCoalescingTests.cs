@@ -174,6 +174,30 @@ public sealed class CallCoalescingTests : SupervisorTestBase
     }
 
     [Fact]
+    public async Task InvokeAsync_QueueFullInTheLanes_ThrowsOverloadedAsAtTheGate()
+    {
+        var supervisor = CreateSupervisor(o =>
+        {
+            o.CoalesceCalls = true;
+            o.MaxQueuedCalls = 1;
+        });
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 1000\nfuel_limit = 1_000_000_000_000\nmax_instances = 1")).DefaultTimeout();
+        var running = supervisor.InvokeAsync("test", "spin");
+        await Eventually.WaitForAsync(() => supervisor.GetPluginStats("test").CallsInFlight == 1, "the spin holding the only instance");
+        var queued = supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)]);
+        await Eventually.WaitForAsync(() => supervisor.GetPluginStats("test").CallsQueued == 1, "the add waiting in the lanes");
+
+        // The gate would admit 64 per instance; the bound on waiting calls still holds, counted in the lanes.
+        var ex = await Assert.ThrowsAsync<OverloadedException>(() => supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(1)])).DefaultTimeout();
+
+        Assert.Equal(1, ex.Queued);
+        await Assert.ThrowsAsync<PluginTimeoutException>(() => running).DefaultTimeout();
+        Assert.Equal(2, (await queued.DefaultTimeout()).Values[0].AsI32());
+        Assert.Equal(1, supervisor.GetRuntimeStats().Overloads);
+        Assert.Equal((2L, 1L, 1L), (supervisor.GetPluginStats("test").TotalCalls, supervisor.GetPluginStats("test").SuccessfulCalls, supervisor.GetPluginStats("test").FailedCalls));
+    }
+
+    [Fact]
     public async Task InvokeAsync_WaitingForABusyInstancePastTheQueueTimeout_FailsOverloadedAndIsCounted()
     {
         var supervisor = CreateSupervisor(o =>
@@ -183,13 +207,18 @@ public sealed class CallCoalescingTests : SupervisorTestBase
         });
         await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 1500\nfuel_limit = 1_000_000_000_000\nmax_instances = 1")).DefaultTimeout();
 
-        // The spin holds the only instance for 1.5 s; the add behind it gives up after 100 ms in the worker's lanes.
+        // The spin holds the only instance until its 1.5 s (or, on a fast machine, its fuel) run out; the add behind it
+        // gives up after 100 ms in the worker's lanes.
         var spin = supervisor.InvokeAsync("test", "spin");
-        await Task.Delay(200);
+        await Eventually.WaitForAsync(() => supervisor.GetPluginStats("test").CallsInFlight == 1, "the spin holding the only instance");
         var ex = await Assert.ThrowsAsync<OverloadedException>(() => supervisor.InvokeAsync("test", "add", [PluginValue.I32(1), PluginValue.I32(2)])).DefaultTimeout();
 
         Assert.Equal(ErrorKind.Overloaded, ex.Kind);
         Assert.Equal(1, supervisor.GetRuntimeStats().Overloads);
-        await Assert.ThrowsAsync<PluginTimeoutException>(() => spin).DefaultTimeout();
+        var stopped = await Assert.ThrowsAnyAsync<PluginException>(() => spin).DefaultTimeout();
+        Assert.Contains(stopped.Kind, new[] { ErrorKind.Timeout, ErrorKind.FuelExhausted });
+
+        // As at the gate, the call that gave up waiting is an overload, not a call: only the spin counts.
+        Assert.Equal((1L, 1L), (supervisor.GetPluginStats("test").TotalCalls, supervisor.GetPluginStats("test").FailedCalls));
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Plugins;
 using SochDb.Isolated.Supervisor.Workers;
 using SochDb.Isolated.Tests;
 
@@ -287,6 +288,30 @@ public sealed class CallCoalescerTests
         Assert.Equal([[1L]], worker.Messages);
     }
 
+    [Fact]
+    public async Task InvokeAsync_ThePluginsLineIsFull_RefusesTheCallAtOnceAndCountsOnlyTheWaiting()
+    {
+        var worker = new FakeWorker();
+        var account = new QueueAccount();
+        _ = new CallGate(maxQueued: 2, capacity: 100, account);
+        var coalescer = worker.Coalescer(lanes: 1, maxQueued: 2, account: account);
+        var first = coalescer.InvokeAsync(Call(1), Deadline, 0, combinable: true, null, CancellationToken.None);
+        var waiting = Enumerable.Range(2, 2).Select(i => coalescer.InvokeAsync(Call(i), Deadline, 0, combinable: true, null, CancellationToken.None)).ToArray();
+
+        var ex = await Assert.ThrowsAsync<OverloadedException>(() => coalescer.InvokeAsync(Call(4), Deadline, 0, combinable: true, null, CancellationToken.None)).DefaultTimeout();
+        var batch = await Assert.ThrowsAsync<OverloadedException>(() => coalescer.RunAloneAsync(_ => Task.FromResult(1))).DefaultTimeout();
+
+        Assert.Equal((2, 2), (ex.Queued, batch.Queued));
+        Assert.Equal((2, 2), (account.InLanes, account.Total));
+        worker.AnswerNext();
+        await first.DefaultTimeout();
+        await worker.WaitForMessagesAsync(2);
+        Assert.Equal(0, account.InLanes);
+        worker.AnswerNext();
+        await Task.WhenAll(waiting).DefaultTimeout();
+        Assert.Equal([[1L], [2, 3]], worker.Messages);
+    }
+
     [Theory]
     [InlineData(0, 3)]
     [InlineData(3, -1)]
@@ -402,11 +427,13 @@ public sealed class CallCoalescerTests
             }
         }
 
-        public CallCoalescer Coalescer(int lanes, int maxCalls = 64, long maxBytes = 1 << 20, TimeSpan? queueTimeout = null) => new(
+        public CallCoalescer Coalescer(int lanes, int maxCalls = 64, long maxBytes = 1 << 20, TimeSpan? queueTimeout = null, int maxQueued = 1024, QueueAccount? account = null) => new(
             lanes,
             maxCalls,
             maxBytes,
             queueTimeout ?? TimeSpan.FromSeconds(30),
+            maxQueued,
+            account,
             async (call, _) => (await SendAsync([call], isMany: false))[0],
             async (calls, deadline) =>
             {
@@ -427,6 +454,7 @@ public sealed class CallCoalescerTests
             () => long.MaxValue - 1,
             () => Gone,
             (queued, waited) => new OverloadedException("p", queued, TimeSpan.FromSeconds(1), waited),
+            queued => new OverloadedException("p", queued, TimeSpan.FromSeconds(1)),
             problem => new PluginException(ErrorKind.ProtocolError, "p", "the worker answered " + problem));
 
         public void AnswerNext()

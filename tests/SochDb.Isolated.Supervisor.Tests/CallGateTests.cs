@@ -77,6 +77,28 @@ public sealed class CallGateTests
     }
 
     [Fact]
+    public async Task EnterAsync_CallsWaitingInTheLanesFillTheQueue_RefusesAndReportsBoth()
+    {
+        var account = new QueueAccount();
+        var gate = new CallGate(maxQueued: 2, capacity: 1, account);
+        Assert.True(await gate.EnterAsync(bypassBound: false, CancellationToken.None).DefaultTimeout());
+        account.Lanes(1);
+        var waiter = gate.EnterAsync(bypassBound: false, CancellationToken.None);
+
+        // One waits at the gate, one in a worker's lanes: the bound of two is reached.
+        Assert.False(await gate.EnterAsync(bypassBound: false, CancellationToken.None).DefaultTimeout());
+        Assert.Equal((1, 1, 2), (gate.Queued, account.InLanes, account.Total));
+        Assert.Same(gate, account.Gate);
+
+        account.Lanes(-1);
+        var another = gate.EnterAsync(bypassBound: false, CancellationToken.None);
+        gate.Release();
+        Assert.True(await waiter.DefaultTimeout());
+        gate.Release();
+        Assert.True(await another.DefaultTimeout());
+    }
+
+    [Fact]
     public async Task EnterAsync_ZeroQueueAndHeld_ReturnsFalse()
     {
         var gate = new CallGate(maxQueued: 0);

@@ -14,17 +14,27 @@ internal sealed class CallGate
     private readonly Lock sync = new();
     private readonly LinkedList<TaskCompletionSource<bool>> waiters = new();
     private readonly int maxQueued;
+    private readonly QueueAccount? account;
     private int capacity;
     private int inUse;
 
     /// <summary>Initializes a new instance of the <see cref="CallGate"/> class.</summary>
     /// <param name="maxQueued">The most callers that may wait while every permit is held.</param>
     /// <param name="capacity">The most callers inside at once (at least 1).</param>
-    public CallGate(int maxQueued, int capacity = 1)
+    /// <param name="account">
+    /// Calls that wait elsewhere and count against <paramref name="maxQueued"/> too: those past the gate in workers'
+    /// lanes (call coalescing). The gate becomes the account's <see cref="QueueAccount.Gate"/>.
+    /// </param>
+    public CallGate(int maxQueued, int capacity = 1, QueueAccount? account = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         this.maxQueued = maxQueued;
         this.capacity = capacity;
+        this.account = account;
+        if (account is not null)
+        {
+            account.Gate = this;
+        }
     }
 
     /// <summary>Gets the callers waiting now.</summary>
@@ -98,7 +108,7 @@ internal sealed class CallGate
                 return GateEntry.Entered;
             }
 
-            if (!bypassBound && waiters.Count >= maxQueued)
+            if (!bypassBound && waiters.Count + (account?.InLanes ?? 0) >= maxQueued)
             {
                 return GateEntry.QueueFull;
             }

@@ -53,6 +53,9 @@ internal sealed class PluginGeneration
     /// <summary>Gets or sets the worker; replaced after a crash.</summary>
     public WorkerProcess? Worker { get; set; }
 
+    /// <summary>Gets the plugin's waiting calls, which this generation's workers' lanes count into (call coalescing).</summary>
+    public QueueAccount? Queue { get; init; }
+
     /// <summary>Gets the lifetime fuel budget.</summary>
     public FuelBudget Budget { get; }
 

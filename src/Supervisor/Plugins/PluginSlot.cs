@@ -16,10 +16,12 @@ internal sealed class PluginSlot
     /// <param name="id">The plugin id.</param>
     /// <param name="maxQueued">The most calls that may wait.</param>
     /// <param name="generation">The first generation.</param>
-    public PluginSlot(string id, int maxQueued, PluginGeneration generation)
+    /// <param name="queue">The plugin's waiting calls, shared with its workers' coalescers (see <see cref="QueueAccount"/>).</param>
+    public PluginSlot(string id, int maxQueued, PluginGeneration generation, QueueAccount queue)
     {
         Id = id;
-        Gate = new CallGate(maxQueued, generation.GateCapacity);
+        Queue = queue;
+        Gate = new CallGate(maxQueued, generation.GateCapacity, queue);
         Current = generation;
         NextGeneration = generation.Number + 1;
         Unfolded.Add(generation);
@@ -30,6 +32,9 @@ internal sealed class PluginSlot
 
     /// <summary>Gets the plugin id.</summary>
     public string Id { get; }
+
+    /// <summary>Gets the plugin's waiting calls, at the gate and in its workers' lanes.</summary>
+    public QueueAccount Queue { get; }
 
     /// <summary>Gets the gate calls take turns at; its capacity is the current generation's <see cref="PluginGeneration.GateCapacity"/>.</summary>
     public CallGate Gate { get; }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SochDb.Isolated.Protocol.Messages;
+using SochDb.Isolated.Supervisor.Plugins;
 
 namespace SochDb.Isolated.Supervisor.Workers;
 
@@ -29,6 +30,9 @@ internal sealed class CallCoalescer
     private readonly int maxCalls;
     private readonly long maxBytes;
     private readonly TimeSpan queueTimeout;
+    private readonly int maxQueued;
+    private readonly QueueAccount? account;
+    private readonly Func<int, Exception> lineFull;
     private readonly Func<InvokeRequest, TimeSpan, Task<InvokeResponse>> sendOne;
     private readonly Func<InvokeManyRequest, TimeSpan, Task<InvokeManyResponse>> sendMany;
     private readonly Func<long> fuelLeft;
@@ -42,6 +46,11 @@ internal sealed class CallCoalescer
     /// <param name="maxCalls">The most calls one message carries.</param>
     /// <param name="maxBytes">The most argument bytes one message carries (a call over it goes alone).</param>
     /// <param name="queueTimeout">The longest a call waits for a lane; past it, it fails with <paramref name="waitedTooLong"/>.</param>
+    /// <param name="maxQueued">
+    /// The most calls that may wait (with those counted in <paramref name="account"/>): a call that would wait beyond
+    /// that fails with <paramref name="lineFull"/> at once, as at the plugin's gate.
+    /// </param>
+    /// <param name="account">The plugin's waiting calls, which this line counts into; <see langword="null"/> counts this line alone.</param>
     /// <param name="sendOne">Sends one call.</param>
     /// <param name="sendMany">Sends coalesced calls.</param>
     /// <param name="fuelLeft">What is left of the plugin's lifetime fuel budget, read when a message is sent.</param>
@@ -50,17 +59,21 @@ internal sealed class CallCoalescer
     /// closed): a <see cref="CallNotSentException"/>; <see langword="null"/> while it can.
     /// </param>
     /// <param name="waitedTooLong">Makes the error of a call that waited too long, from the calls still waiting and the wait.</param>
+    /// <param name="lineFull">Makes the error of a call that found the line full, from the calls waiting.</param>
     /// <param name="malformed">Makes the error of calls whose coalesced answer has the wrong shape.</param>
     public CallCoalescer(
         int lanes,
         int maxCalls,
         long maxBytes,
         TimeSpan queueTimeout,
+        int maxQueued,
+        QueueAccount? account,
         Func<InvokeRequest, TimeSpan, Task<InvokeResponse>> sendOne,
         Func<InvokeManyRequest, TimeSpan, Task<InvokeManyResponse>> sendMany,
         Func<long> fuelLeft,
         Func<Exception?> gone,
         Func<int, TimeSpan, Exception> waitedTooLong,
+        Func<int, Exception> lineFull,
         Func<string, Exception> malformed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
@@ -69,6 +82,9 @@ internal sealed class CallCoalescer
         this.maxCalls = maxCalls;
         this.maxBytes = maxBytes;
         this.queueTimeout = queueTimeout;
+        this.maxQueued = maxQueued;
+        this.account = account;
+        this.lineFull = lineFull;
         this.sendOne = sendOne;
         this.sendMany = sendMany;
         this.fuelLeft = fuelLeft;
@@ -108,13 +124,16 @@ internal sealed class CallCoalescer
         }
 
         var pending = new Pending(request, deadline, combinable && bytes <= maxBytes ? bytes : -1, null, null) { Sent = sent, Cancellation = cancellationToken };
-        if (Enqueue(pending))
+        switch (Enqueue(pending, out var waiting))
         {
-            return SendOnLaneAsync(request, deadline, sent);
+            case Entry.Lane:
+                return SendOnLaneAsync(request, deadline, sent);
+            case Entry.Full:
+                return Task.FromException<InvokeResponse>(lineFull(waiting));
+            default:
+                Watch(pending, cancellationToken);
+                return pending.Answer!.Task;
         }
-
-        Watch(pending, cancellationToken);
-        return pending.Answer!.Task;
     }
 
     /// <summary>
@@ -130,6 +149,7 @@ internal sealed class CallCoalescer
         {
             left = [.. queue];
             queue.Clear();
+            account?.Lanes(-left.Count);
         }
 
         foreach (var pending in left)
@@ -175,13 +195,16 @@ internal sealed class CallCoalescer
                 }
             },
             ex => done.TrySetException(ex));
-        if (Enqueue(pending))
+        switch (Enqueue(pending, out var waiting))
         {
-            await RunGroupAsync([pending]).ConfigureAwait(false);
-        }
-        else
-        {
-            Watch(pending, CancellationToken.None);
+            case Entry.Lane:
+                await RunGroupAsync([pending]).ConfigureAwait(false);
+                break;
+            case Entry.Full:
+                throw lineFull(waiting);
+            default:
+                Watch(pending, CancellationToken.None);
+                break;
         }
 
         return await done.Task.ConfigureAwait(false);
@@ -201,19 +224,32 @@ internal sealed class CallCoalescer
         }
     }
 
-    /// <summary>Queues a call, or takes a lane for it after all if one freed since <see cref="TryTakeLane"/>.</summary>
-    private bool Enqueue(Pending pending)
+    /// <summary>
+    /// Queues a call, takes a lane for it after all if one freed since <see cref="TryTakeLane"/>, or refuses it when the
+    /// plugin's line is full (<paramref name="waiting"/>: the calls waiting then).
+    /// </summary>
+    private Entry Enqueue(Pending pending, out int waiting)
     {
+        // Read before this line's lock: the gate's count takes the gate's lock, which must never nest inside this one.
+        var atGate = account?.Gate?.Queued ?? 0;
         lock (sync)
         {
             if (freeLanes > 0 && queue.Count == 0)
             {
                 freeLanes--;
-                return true;
+                waiting = 0;
+                return Entry.Lane;
+            }
+
+            waiting = atGate + (account?.InLanes ?? queue.Count);
+            if (waiting >= maxQueued)
+            {
+                return Entry.Full;
             }
 
             queue.AddLast(pending.Node);
-            return false;
+            account?.Lanes(1);
+            return Entry.Queued;
         }
     }
 
@@ -235,6 +271,7 @@ internal sealed class CallCoalescer
                     }
 
                     queue.Remove(pending.Node);
+                    account?.Lanes(-1);
                     stillWaiting = queue.Count;
                 }
 
@@ -278,6 +315,8 @@ internal sealed class CallCoalescer
                         group.Add(next);
                     }
                 }
+
+                account?.Lanes(-group.Count);
             }
             else
             {
@@ -394,12 +433,28 @@ internal sealed class CallCoalescer
             {
                 queue.AddFirst(calls[i].Node);
             }
+
+            // Back in the line, over the bound if need be: they had been admitted, and nothing of them ran.
+            account?.Lanes(calls.Count);
         }
 
         for (var i = 0; i < calls.Count; i++)
         {
             Watch(calls[i], calls[i].Cancellation, armings[i]);
         }
+    }
+
+    /// <summary>What <see cref="Enqueue"/> did with a call.</summary>
+    private enum Entry
+    {
+        /// <summary>A lane was free: the call has it.</summary>
+        Lane,
+
+        /// <summary>The call waits in the line.</summary>
+        Queued,
+
+        /// <summary>The line is full: the call was refused.</summary>
+        Full,
     }
 
     /// <summary>A call (or a batch, <see cref="Run"/>) waiting for a lane; <see cref="Bytes"/> is -1 when it must go alone.</summary>

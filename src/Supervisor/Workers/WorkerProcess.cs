@@ -6,6 +6,7 @@ using SochDb.Isolated.Protocol;
 using SochDb.Isolated.Protocol.Messages;
 using SochDb.Isolated.Supervisor.Isolation;
 using SochDb.Isolated.Supervisor.Logging;
+using SochDb.Isolated.Supervisor.Plugins;
 using SochDb.Isolated.Worker.Wasm;
 using StreamJsonRpc;
 
@@ -370,15 +371,19 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <param name="maxCalls">The most calls one message carries.</param>
     /// <param name="maxBytes">The most argument bytes one message carries.</param>
     /// <param name="queueTimeout">The longest a call waits for an instance.</param>
-    /// <param name="retryAfter">The retry hint of a call that waited too long.</param>
+    /// <param name="maxQueued">The most calls of the plugin that may wait for an instance, here and at its gate together.</param>
+    /// <param name="queue">The plugin's waiting calls, which this worker's lanes count into.</param>
+    /// <param name="retryAfter">The retry hint of a call that waited too long or found the line full.</param>
     /// <param name="fuelLeft">What is left of the plugin's lifetime fuel budget: a coalesced message's calls share it.</param>
-    internal void Coalesce(int lanes, int maxCalls, long maxBytes, TimeSpan queueTimeout, TimeSpan retryAfter, Func<long> fuelLeft)
+    internal void Coalesce(int lanes, int maxCalls, long maxBytes, TimeSpan queueTimeout, int maxQueued, QueueAccount? queue, TimeSpan retryAfter, Func<long> fuelLeft)
     {
         coalescer = new CallCoalescer(
             lanes,
             maxCalls,
             maxBytes,
             queueTimeout,
+            maxQueued,
+            queue,
             InvokeAsync,
             (calls, deadline) =>
             {
@@ -388,11 +393,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
             fuelLeft,
             () => Gone() is { } reason ? new CallNotSentException(pluginId, reason) : null,
             (queued, waited) => new OverloadedException(pluginId, queued, retryAfter, waited),
+            queued => new OverloadedException(pluginId, queued, retryAfter),
             problem => new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker of plugin '{pluginId}' answered {problem}"));
     }
-
-    /// <summary>Gets the calls waiting for one of this worker's instances in the supervisor (call coalescing; else 0).</summary>
-    internal int WaitingForInstance => coalescer?.Waiting ?? 0;
 
     /// <summary>
     /// Fails the calls waiting for one of this worker's instances as not sent (call coalescing): the plugin is being
