@@ -90,6 +90,8 @@ internal static class BenchmarkRunner
         await HostCallScenarios.LoadAsync(messagePack);
         var jsonLength = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.JsonLengthPrefixed);
         var jsonHeaders = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.JsonHeaders);
+        var direct = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.MessagePackLengthPrefixed, direct: true);
+        await HostCallScenarios.LoadAsync(direct);
         List<TimedScenario> scenarios =
         [
             owner.InProcessAdd(wasm, profile.CallIterations),
@@ -105,6 +107,11 @@ internal static class BenchmarkRunner
             // A hundred host calls per invoke: a tenth of the calls' samples.
             HostCallScenarios.InProcess(owner, Math.Max(1, profile.CallIterations / 10)),
             HostCallScenarios.Supervised(messagePack, Math.Max(1, profile.CallIterations / 10)),
+
+            // The same three round trips on the direct lane (DirectCalls, opt-in).
+            Scenarios.SupervisorAdd(direct, WireFormat.MessagePackLengthPrefixed, profile.CallIterations, direct: true),
+            await Scenarios.SupervisorEchoAsync(direct, WireFormat.MessagePackLengthPrefixed, profile.EchoIterations, direct: true),
+            HostCallScenarios.Supervised(direct, Math.Max(1, profile.CallIterations / 10), direct: true),
         ];
         if (nativeWorker is not null)
         {
@@ -113,6 +120,8 @@ internal static class BenchmarkRunner
             scenarios.Add(Scenarios.SupervisorAdd(native, WireFormat.JsonLengthPrefixed, profile.CallIterations, native: true));
             scenarios.Add(Scenarios.SupervisorAddBatch(native, WireFormat.JsonLengthPrefixed, Math.Max(1, profile.CallIterations / 20), native: true));
             scenarios.Add(Scenarios.SupervisorAddBatch(jsonLength, WireFormat.JsonLengthPrefixed, Math.Max(1, profile.CallIterations / 20)));
+            var nativeDirect = await owner.StartSupervisorAsync(wasm, manifest, WireFormat.JsonLengthPrefixed, nativeWorker, direct: true);
+            scenarios.Add(Scenarios.SupervisorAdd(nativeDirect, WireFormat.JsonLengthPrefixed, profile.CallIterations, native: true, direct: true));
         }
 
         foreach (var scenario in scenarios)

@@ -59,13 +59,14 @@ internal static class HostCallScenarios
     /// <summary>The supervised scenario: one invoke of <c>ping(100)</c>.</summary>
     /// <param name="supervisor">A supervisor with the plugin loaded.</param>
     /// <param name="iterations">Timed invokes.</param>
+    /// <param name="direct">Whether the supervisor sends calls on the direct lane (the id gets <c>-direct</c>).</param>
     /// <returns>The scenario.</returns>
-    public static TimedScenario Supervised(PluginSupervisor supervisor, int iterations)
+    public static TimedScenario Supervised(PluginSupervisor supervisor, int iterations, bool direct = false)
     {
         IReadOnlyList<PluginValue> args = [PluginValue.I32(HostCalls)];
         return new TimedScenario(
-            SupervisedId,
-            $"(e) ping({HostCalls}): {HostCalls} host calls in one invoke, supervisor -> worker -> supervisor, {WireFormat.MessagePackLengthPrefixed}",
+            SupervisedId + (direct ? Scenarios.DirectSuffix : string.Empty),
+            $"(e) ping({HostCalls}): {HostCalls} host calls in one invoke, supervisor -> worker -> supervisor{(direct ? ", direct lane" : string.Empty)}, {WireFormat.MessagePackLengthPrefixed}",
             WireFormat.MessagePackLengthPrefixed,
             iterations,
             TimedScenario.Async(

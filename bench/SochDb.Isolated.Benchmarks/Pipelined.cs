@@ -21,8 +21,9 @@ internal static class Pipelined
     public static async Task<IReadOnlyList<ThroughputRow>> RunAsync(byte[] wasm, BenchmarkProfile profile, Action<string> progress)
     {
         const int Instances = 4;
-        await using var supervisor = new PluginSupervisor(Options(Instances, coalesce: false));
-        await using var coalescing = new PluginSupervisor(Options(Instances, coalesce: true));
+        await using var supervisor = new PluginSupervisor(Options(Instances, coalesce: false, direct: false));
+        await using var coalescing = new PluginSupervisor(Options(Instances, coalesce: true, direct: false));
+        await using var direct = new PluginSupervisor(Options(Instances, coalesce: true, direct: true));
         string[] four = ["pipe-a", "pipe-b", "pipe-c", "pipe-d"];
         foreach (var plugin in four)
         {
@@ -31,17 +32,27 @@ internal static class Pipelined
             await coalescing.LoadAsync(plugin, wasm, Throughput.Manifest(plugin, Instances));
         }
 
-        var configs = (from coalesced in (bool[])[false, true]
-                       from plugins in (int[])[1, 4]
+        progress("pipelined: loading pipe-a with direct calls and coalescing");
+        await direct.LoadAsync(four[0], wasm, Throughput.Manifest(four[0], Instances));
+
+        // Direct calls: one plugin only (the lane is per worker; four plugins add nothing to what it shows).
+        (string Prefix, string Label, PluginSupervisor Owner, int[] Plugins)[] modes =
+        [
+            (string.Empty, string.Empty, supervisor, [1, 4]),
+            ("coalesced-", ", calls coalesced", coalescing, [1, 4]),
+            ("direct-", ", direct calls and coalescing", direct, [1]),
+        ];
+        var configs = (from mode in modes
+                       from plugins in mode.Plugins
                        from inFlight in InFlight
                        select (
                            Config: new ThroughputConfig(
-                               $"{(coalesced ? "coalesced-" : string.Empty)}{plugins}p-{inFlight}",
-                               $"{plugins} plugin{(plugins > 1 ? "s" : string.Empty)}, {inFlight} in flight{(coalesced ? ", calls coalesced" : string.Empty)}",
+                               $"{mode.Prefix}{plugins}p-{inFlight}",
+                               $"{plugins} plugin{(plugins > 1 ? "s" : string.Empty)}, {inFlight} in flight{mode.Label}",
                                Instances,
                                four[..plugins]),
                            InFlight: inFlight,
-                           Supervisor: coalesced ? coalescing : supervisor)).ToArray();
+                           Supervisor: mode.Owner)).ToArray();
         var export = new ThroughputExport("add", "add(1, 2)", [PluginValue.I32(1), PluginValue.I32(2)], 3);
         foreach (var (config, inFlight, owner) in configs)
         {
@@ -64,10 +75,11 @@ internal static class Pipelined
         return [.. configs.Select((c, i) => ThroughputRow.From(export, c.Config, c.InFlight, windows[i], baseline) with { Id = "pipe-" + c.Config.Id })];
     }
 
-    private static PluginSupervisorOptions Options(int instances, bool coalesce) => new()
+    private static PluginSupervisorOptions Options(int instances, bool coalesce, bool direct) => new()
     {
         FuelBudget = 1_000_000_000_000_000_000,
         MaxInstancesPerPlugin = instances,
         CoalesceCalls = coalesce,
+        DirectCalls = direct,
     };
 }

@@ -37,6 +37,9 @@ internal sealed class Scenarios : IAsyncDisposable
     /// <summary>Appended to the id of a scenario that runs on the Native AOT worker.</summary>
     public const string NativeSuffix = "-native";
 
+    /// <summary>The id suffix of a scenario whose calls travel on the direct lane (<see cref="PluginSupervisorOptions.DirectCalls"/>).</summary>
+    public const string DirectSuffix = "-direct";
+
     public static string AddId(WireFormat format) => "rpc-add-" + Slug(format);
 
     public static string EchoId(WireFormat format) => "rpc-echo64k-" + Slug(format);
@@ -84,10 +87,11 @@ internal sealed class Scenarios : IAsyncDisposable
     /// <param name="manifest">Its manifest.</param>
     /// <param name="format">The wire format.</param>
     /// <param name="workerPath">Another worker build (the Native AOT one), or <see langword="null"/> for the default.</param>
+    /// <param name="direct">Whether calls travel on the workers' direct lanes (<see cref="PluginSupervisorOptions.DirectCalls"/>).</param>
     /// <returns>The supervisor, owned by this instance.</returns>
-    public async Task<PluginSupervisor> StartSupervisorAsync(byte[] wasm, PluginManifest manifest, WireFormat format, string? workerPath = null)
+    public async Task<PluginSupervisor> StartSupervisorAsync(byte[] wasm, PluginManifest manifest, WireFormat format, string? workerPath = null, bool direct = false)
     {
-        var supervisor = new PluginSupervisor(new PluginSupervisorOptions { WireFormat = format, WorkerPath = workerPath });
+        var supervisor = new PluginSupervisor(new PluginSupervisorOptions { WireFormat = format, WorkerPath = workerPath, DirectCalls = direct });
         supervisors.Add(supervisor);
         await supervisor.LoadAsync(PluginId, wasm, manifest);
         return supervisor;
@@ -98,13 +102,14 @@ internal sealed class Scenarios : IAsyncDisposable
     /// <param name="format">Its wire format.</param>
     /// <param name="iterations">Timed calls.</param>
     /// <param name="native">Whether its worker is the Native AOT build (the id gets <c>-native</c>).</param>
+    /// <param name="direct">Whether the supervisor sends calls on the direct lane (the id gets <c>-direct</c>).</param>
     /// <returns>The scenario.</returns>
-    public static TimedScenario SupervisorAdd(PluginSupervisor supervisor, WireFormat format, int iterations, bool native = false)
+    public static TimedScenario SupervisorAdd(PluginSupervisor supervisor, WireFormat format, int iterations, bool native = false, bool direct = false)
     {
         IReadOnlyList<PluginValue> args = [PluginValue.I32(1), PluginValue.I32(2)];
         return new TimedScenario(
-            AddId(format) + (native ? NativeSuffix : string.Empty),
-            $"(b) add(i32,i32), supervisor -> {(native ? "Native AOT worker" : "worker")}, {format}",
+            AddId(format) + (native ? NativeSuffix : string.Empty) + (direct ? DirectSuffix : string.Empty),
+            $"(b) add(i32,i32), supervisor -> {(native ? "Native AOT worker" : "worker")}{(direct ? ", direct lane" : string.Empty)}, {format}",
             format,
             iterations,
             TimedScenario.Async(
@@ -136,7 +141,7 @@ internal sealed class Scenarios : IAsyncDisposable
     }
 
     /// <summary>(c) a 64 KiB <c>echo</c> through a supervisor and its worker; checks the bytes come back intact first.</summary>
-    public static async Task<TimedScenario> SupervisorEchoAsync(PluginSupervisor supervisor, WireFormat format, int iterations)
+    public static async Task<TimedScenario> SupervisorEchoAsync(PluginSupervisor supervisor, WireFormat format, int iterations, bool direct = false)
     {
         var payload = new byte[EchoBytes];
         new Random(42).NextBytes(payload);
@@ -144,8 +149,8 @@ internal sealed class Scenarios : IAsyncDisposable
         var first = await supervisor.InvokeAsync(PluginId, "echo", args);
         Expect(first.Values[0].AsBytes() is { } bytes && bytes.Span.SequenceEqual(payload), "supervisor echo did not return its input");
         return new TimedScenario(
-            EchoId(format),
-            $"(c) echo 64 KiB bytes, supervisor -> worker, {format}",
+            EchoId(format) + (direct ? DirectSuffix : string.Empty),
+            $"(c) echo 64 KiB bytes, supervisor -> worker{(direct ? ", direct lane" : string.Empty)}, {format}",
             format,
             iterations,
             TimedScenario.Async(

@@ -42,7 +42,21 @@ internal sealed record TargetRow(string Id, string Target, string Measured, stri
             rows.Add(Upper("hostcall-p50", $"host call inside an invoke p50 ≤ 1.5× R1 p50 (derived: (ping({HostCallScenarios.HostCalls}) − add) / {HostCallScenarios.HostCalls})", hostCall, r1.P50Us, "µs", 1.5));
         }
 
-        foreach (var (id, target, suffix) in (ReadOnlySpan<(string, string, string)>)[("pipe-1p-64", "pipelined-64", string.Empty), ("pipe-coalesced-1p-64", "pipelined-64-coalesced", ", calls coalesced (opt-in)")])
+        // The same three on the direct lane (opt-in): the round trips without JSON-RPC's dispatch.
+        var directAdd = report.Scenarios.FirstOrDefault(s => s.Id == Scenarios.AddId(Protocol.WireFormat.MessagePackLengthPrefixed) + Scenarios.DirectSuffix);
+        var directPing = report.Scenarios.FirstOrDefault(s => s.Id == HostCallScenarios.SupervisedId + Scenarios.DirectSuffix);
+        if (directAdd is not null && r1 is not null)
+        {
+            rows.Add(Upper("invoke-p50-direct", "invoke round trip p50 ≤ 1.5× R1 p50, direct lane (opt-in)", directAdd.P50Us, r1.P50Us, "µs", 1.5));
+            rows.Add(Upper("invoke-p99-direct", "invoke round trip p99 ≤ 2× R1 p99, direct lane (opt-in)", directAdd.P99Us, r1.P99Us, "µs", 2));
+            if (directPing is not null)
+            {
+                var hostCall = Math.Max(0, (directPing.P50Us - directAdd.P50Us) / HostCallScenarios.HostCalls);
+                rows.Add(Upper("hostcall-p50-direct", $"host call inside an invoke p50 ≤ 1.5× R1 p50, direct lane (opt-in; derived as above)", hostCall, r1.P50Us, "µs", 1.5));
+            }
+        }
+
+        foreach (var (id, target, suffix) in (ReadOnlySpan<(string, string, string)>)[("pipe-1p-64", "pipelined-64", string.Empty), ("pipe-coalesced-1p-64", "pipelined-64-coalesced", ", calls coalesced (opt-in)"), ("pipe-direct-1p-64", "pipelined-64-direct", ", direct calls and coalescing (opt-in)")])
         {
             if (report.Pipelined.FirstOrDefault(p => p.Id == id) is { } pipelined && block64 is not null)
             {

@@ -19,8 +19,10 @@ public static class ProtocolConstants
     /// Version 4: each call of a <c>worker.invokeMany</c> has its whole timeout from its own start, and the worker
     /// leaves the calls it could no longer start within their timeouts to the supervisor
     /// (<see cref="Messages.InvokeManyResponse.NotStarted"/>), which sends them again.
+    /// Version 5: the optional direct call lane (<see cref="Direct.DirectFrame"/>, <see cref="WorkerBootstrap.LanePath"/>):
+    /// a second socket that carries single calls and their host calls in binary frames, beside the JSON-RPC channel.
     /// </remarks>
-    public const int Version = 4;
+    public const int Version = 5;
 
     /// <summary>The wasm import module that holds the host functions.</summary>
     public const string HostModule = "sochdb";

@@ -9,7 +9,8 @@ namespace SochDb.Isolated.Protocol;
 /// <summary>Builds the JSON-RPC connection both ends use, so encoding and framing are decided in one place.</summary>
 public static class RpcChannel
 {
-    private static readonly MessagePackSerializerOptions MessagePackOptions =
+    /// <summary>The MessagePack options of the channel and of the direct lane's payloads (untrusted data: bounded depth, hash-collision resistant).</summary>
+    internal static readonly MessagePackSerializerOptions MessagePackOptions =
         MessagePackSerializerOptions.Standard.WithResolver(StandardResolver.Instance).WithSecurity(MessagePackSecurity.UntrustedData);
 
     /// <summary>

@@ -35,6 +35,13 @@ public sealed class WorkerBootstrap
     [JsonPropertyName("hardening")]
     public WorkerHardeningRequest? Hardening { get; set; }
 
+    /// <summary>
+    /// Gets or sets the path of the direct call lane's Unix domain socket, which the worker connects to right after the
+    /// channel and proves itself on with <see cref="Secret"/> (<see langword="null"/>: calls use the channel only).
+    /// </summary>
+    [JsonPropertyName("lane")]
+    public string? LanePath { get; set; }
+
     /// <summary>Serializes the bootstrap as one line of JSON.</summary>
     /// <returns>The JSON text, without a line break.</returns>
     public string ToJsonLine() => JsonSerializer.Serialize(this, WireJsonContext.Default.WorkerBootstrap);

@@ -132,6 +132,18 @@ public sealed class PluginSupervisorOptions
     /// </summary>
     public bool CoalesceCalls { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether each worker also gets a direct call lane (default off). The lane is a
+    /// second local socket beside the JSON-RPC channel, read by a dedicated thread at each end, that carries one call at a
+    /// time and the host calls it makes in fixed binary frames (same message types, same wire format), with no JSON-RPC
+    /// dispatch or thread-pool hand-off in the worker: a round trip then costs about what the operating system's own
+    /// pipe round trip does (docs/benchmarks.md). Everything else — handshake, load, batches, coalesced calls, status,
+    /// stop — and a call that finds the lane busy (several calls of one plugin at once) use the channel. Limits, timeouts,
+    /// fuel, the kill ladder, audit and statistics are the same on both paths; a worker that breaks the lane's protocol is
+    /// killed like one that breaks the channel's. Costs one more socket per worker, and a thread in each process.
+    /// </summary>
+    public bool DirectCalls { get; set; }
+
     /// <summary>Gets or sets the most calls one coalesced message carries (default 64; 2 to 1,024). Used with <see cref="CoalesceCalls"/>.</summary>
     public int MaxCoalescedCalls { get; set; } = 64;
 

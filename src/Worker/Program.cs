@@ -50,11 +50,28 @@ catch (Exception ex) when (ex is OperationCanceledException or IOException or Un
     return (int)WorkerExitCode.ConnectFailed;
 }
 
+// The direct call lane, when asked for, is connected while the worker still runs as the user that can reach it.
+System.Net.Sockets.Socket? lane = null;
+if (bootstrap.LanePath is { } lanePath)
+{
+    try
+    {
+        lane = SochDb.Isolated.Worker.Direct.DirectLaneServer.Connect(lanePath, bootstrap.Secret);
+    }
+    catch (System.Net.Sockets.SocketException ex)
+    {
+        WorkerLog.StartupFailed(logger, $"cannot connect to the direct call lane '{lanePath}': {ex.Message}");
+        await pipe.DisposeAsync().ConfigureAwait(false);
+        return (int)WorkerExitCode.ConnectFailed;
+    }
+}
+
 // The user switch needs the connected channel: the supervisor's pipe only accepts a peer of its own user. It is done
 // before the channel is listened to, so no handshake, module or call is ever handled under the starting user.
 if (!WorkerHardener.TryApplyAfterConnect(bootstrap.Hardening, out hardeningError))
 {
     WorkerHardeningLog.HardeningFailed(logger, hardeningError!);
+    lane?.Dispose();
     await pipe.DisposeAsync().ConfigureAwait(false);
     return (int)WorkerExitCode.HardeningFailed;
 }
@@ -72,6 +89,10 @@ using var rpc = RpcChannel.Create(pipe, bootstrap.Wire);
 service.AttachChannel(rpc);
 AddTarget(rpc, service);
 rpc.StartListening();
+if (lane is not null)
+{
+    new SochDb.Isolated.Worker.Direct.DirectLaneServer(lane, bootstrap.Wire, service, logger).Start();
+}
 
 // The worker lives exactly as long as its channel: when the supervisor dies or drops the pipe, Completion ends
 // and the worker exits, so a dead supervisor leaves no orphan.

@@ -364,6 +364,12 @@ internal sealed class WorkerService : IDisposable
     /// <returns>The supervisor's answer, or a timeout or host-error status.</returns>
     private HostCallResponse SendHostCall(HostCallRequest request, TimeSpan budget)
     {
+        if (Direct.DirectLaneServer.Current is { } lane)
+        {
+            // The call came over the direct lane and runs on its thread: its host calls go back the same way.
+            return lane.SendHostCall(request, budget);
+        }
+
         if (channel is null)
         {
             return new HostCallResponse { Status = HostStatus.HostError };

@@ -126,6 +126,7 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(10_000, options.MaxBatchRows);
         Assert.Equal(TimeSpan.FromSeconds(60), options.MaxBatchDuration);
         Assert.False(options.CoalesceCalls);
+        Assert.False(options.DirectCalls);
         Assert.Equal(64, options.MaxCoalescedCalls);
         Assert.Null(options.WorkerPath);
         Assert.Equal(LogLevel.Information, options.WorkerLogLevel);

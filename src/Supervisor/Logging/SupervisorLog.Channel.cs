@@ -16,4 +16,12 @@ internal static partial class SupervisorLog
     /// <summary>Calls that waited for an instance went to the worker together (call coalescing).</summary>
     [LoggerMessage(EventId = 1022, EventName = "CallsCoalesced", Level = LogLevel.Trace, Message = "Worker {Pid} for plugin {PluginId}: {Count} calls sent in one message")]
     public static partial void CallsCoalesced(ILogger logger, string pluginId, int pid, int count);
+
+    /// <summary>A worker connected its direct call lane (<see cref="PluginSupervisorOptions.DirectCalls"/>).</summary>
+    [LoggerMessage(EventId = 1023, EventName = "DirectLaneConnected", Level = LogLevel.Debug, Message = "Worker {Pid} for plugin {PluginId} connected its direct call lane (socket file {Path}, removed)")]
+    public static partial void DirectLaneConnected(ILogger logger, string pluginId, int pid, string path);
+
+    /// <summary>A call went over the direct lane rather than the channel.</summary>
+    [LoggerMessage(EventId = 1024, EventName = "DirectCallSent", Level = LogLevel.Trace, Message = "Worker {Pid} for plugin {PluginId}: call {CallId} sent on the direct lane")]
+    public static partial void DirectCallSent(ILogger logger, string pluginId, int pid, long callId);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Pipes;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SochDb.Isolated.Protocol;
@@ -52,6 +53,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private int killReason;
     private int inFlight;
     private CallCoalescer? coalescer;
+    private DirectLane? lane;
 
     /// <summary>The plugin the worker serves (for logs and errors); a pooled worker's placeholder until <see cref="Adopt"/>.</summary>
     private volatile string pluginId;
@@ -171,6 +173,24 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
 
         var pipe = new NamedPipeServerStream(pipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        string? lanePath = null;
+        Socket? laneListener = null;
+        if (options.DirectCalls)
+        {
+            lanePath = Path.Combine(Path.GetTempPath(), "sochdb-lane-" + pipeName["sochdb-".Length..]);
+            try
+            {
+                laneListener = DirectLane.Listen(lanePath);
+            }
+            catch (Exception ex) when (ex is SocketException or ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                await pipe.DisposeAsync().ConfigureAwait(false);
+                await group.DisposeAsync().ConfigureAwait(false);
+                throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the worker's direct call lane could not be created at '{lanePath}': {ex.Message}", ex);
+            }
+        }
+
+        using var laneListenerOwner = laneListener;
         Process process;
         Hardening.HardeningPlan hardening;
         try
@@ -181,6 +201,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             await pipe.DisposeAsync().ConfigureAwait(false);
             await group.DisposeAsync().ConfigureAwait(false);
+            DirectLane.DeleteFile(lanePath);
             throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the required worker hardening is not available: {ex.Message}", ex);
         }
 
@@ -193,6 +214,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             await pipe.DisposeAsync().ConfigureAwait(false);
             await group.DisposeAsync().ConfigureAwait(false);
+            DirectLane.DeleteFile(lanePath);
             throw new PluginException(ErrorKind.WorkerCrashed, pluginId, $"the worker process could not be started from '{workerPath}': {ex.Message}", ex);
         }
 
@@ -214,7 +236,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the worker could not be placed in its OS group ({isolation.Mode}): {ex.Message}", ex);
             }
 
-            var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = wire, LogLevel = (int)options.WorkerLogLevel, Hardening = hardening.WorkerRequest };
+            var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = wire, LogLevel = (int)options.WorkerLogLevel, Hardening = hardening.WorkerRequest, LanePath = lanePath };
             await process.StandardInput.WriteLineAsync(bootstrap.ToJsonLine().AsMemory(), budget.Token).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(budget.Token).ConfigureAwait(false);
             process.StandardInput.Close();
@@ -235,6 +257,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
             worker.rpc.Disconnected += worker.OnDisconnected;
             worker.rpc.AddLocalRpcMethod(WorkerMethods.HostCall, worker.HandleHostCallAsync);
             worker.rpc.StartListening();
+            if (laneListener is not null)
+            {
+                await worker.ConnectLaneAsync(laneListener, lanePath!, secret, wire, options.MaxMessageBytes, budget.Token).ConfigureAwait(false);
+            }
 
             var request = new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version, Engine = engineSettings, SupervisorPid = Environment.ProcessId };
             HandshakeResponse? response;
@@ -273,6 +299,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             await worker.KillAsync(WorkerExitReason.StartFailed).ConfigureAwait(false);
             await worker.DisposeAsync().ConfigureAwait(false);
+            DirectLane.DeleteFile(lanePath);
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 // A crash, not a protocol error, even when the worker connected and then said nothing: a real worker
@@ -331,7 +358,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <exception cref="WorkerCrashedException">The worker died or broke the channel.</exception>
     /// <exception cref="PluginException">Kind <see cref="ErrorKind.ProtocolError"/>: the worker sent a malformed, oversized or unasked message and was killed.</exception>
     public Task<InvokeResponse> InvokeAsync(InvokeRequest request, TimeSpan deadline)
-        => CallAsync<InvokeResponse>(WorkerMethods.Invoke, request, deadline, request.CallId);
+        => lane is { } direct && direct.TryAcquire()
+            ? CallDirectAsync(direct, request, deadline)
+            : CallAsync<InvokeResponse>(WorkerMethods.Invoke, request, deadline, request.CallId);
 
     /// <summary>
     /// Runs one call in the worker, coalesced with others when <see cref="Coalesce"/> was called and every instance is
@@ -466,6 +495,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
             // Closing our end is the second signal: the worker exits when its channel ends.
             rpc?.Dispose();
+            lane?.Dispose();
 
             // One budget for the whole polite stop: the time the request took is not granted again.
             var left = budget - Stopwatch.GetElapsedTime(askedAt);
@@ -515,6 +545,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         Interlocked.Exchange(ref stopping, 1);
         await lifetime.CancelAsync().ConfigureAwait(false);
         rpc?.Dispose();
+        lane?.Dispose();
         await pipe.DisposeAsync().ConfigureAwait(false);
         if (!HasExited)
         {
@@ -632,6 +663,82 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 OnProtocolViolation($"its {method} answer could not be read: {ex.GetType().Name}: {ex.Message}");
                 await KillAsync(WorkerExitReason.ProtocolViolation).ConfigureAwait(false);
                 throw Malformed(ProtocolViolation!, ex);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
+        }
+    }
+
+    /// <summary>
+    /// Accepts the worker's direct call lane and checks its hello, within the start budget; the socket file goes as soon
+    /// as the worker is connected, as the channel's does.
+    /// </summary>
+    private async Task ConnectLaneAsync(Socket listener, string path, string secret, WireFormat wire, long maxFrameBytes, CancellationToken budget)
+    {
+        DirectLane? accepted;
+        try
+        {
+            accepted = await DirectLane.AcceptAsync(listener, secret, wire, maxFrameBytes, HandleHostCallAsync, OnProtocolViolation, () => HasExited, budget).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker's direct call lane failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            DirectLane.DeleteFile(path);
+        }
+
+        lane = accepted ?? throw CrashedBeforeReady("exited before connecting its direct call lane");
+        accepted.Start($"sochdb-lane-{Pid}");
+        SupervisorLog.DirectLaneConnected(logger, pluginId, Pid, path);
+    }
+
+    /// <summary>Runs one call over the direct lane, with the same deadline, kill ladder and error mapping as <see cref="CallAsync"/>.</summary>
+    private async Task<InvokeResponse> CallDirectAsync(DirectLane direct, InvokeRequest request, TimeSpan deadline)
+    {
+        var started = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref inFlight);
+        SupervisorLog.DirectCallSent(logger, pluginId, Pid, request.CallId);
+
+        // The deadline runs from before the send: a worker that stops reading could otherwise hold the caller's thread
+        // in it (or behind a host call's answer) before any timer existed. At the deadline the lane is closed, which
+        // ends such a send, and the worker is killed below.
+        using var expiry = new CancellationTokenSource(deadline);
+        using var abort = expiry.Token.UnsafeRegister(state => direct.Abort(request.CallId, "the call's deadline passed"), null);
+        try
+        {
+            try
+            {
+                return await direct.InvokeAsync(request).WaitAsync(expiry.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (expiry.IsCancellationRequested && ex is OperationCanceledException or IOException)
+            {
+                SupervisorLog.WorkerUnresponsive(logger, pluginId, Pid, request.CallId, deadline.TotalMilliseconds);
+                await KillAsync(WorkerExitReason.TimedOut).ConfigureAwait(false);
+                throw new PluginTimeoutException(pluginId, Stopwatch.GetElapsedTime(started), workerKilled: true, $"plugin '{pluginId}' did not answer within {deadline.TotalMilliseconds:F0} ms; its worker was killed");
+            }
+            catch (DirectLaneRejectedException ex)
+            {
+                throw new PluginException(ErrorKind.ProtocolError, pluginId, $"the worker rejected {WorkerMethods.Invoke}: {ex.Message}", ex);
+            }
+            catch (IOException ex)
+            {
+                if (ProtocolViolation is null && !await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false) && !IsStopping)
+                {
+                    // The lane ended but the worker lives on: it closed the lane itself, which a sound worker never does.
+                    OnProtocolViolation($"it closed its direct call lane ({ex.Message})");
+                }
+
+                if (ProtocolViolation is { } violation)
+                {
+                    await KillAsync(WorkerExitReason.ProtocolViolation).ConfigureAwait(false);
+                    throw Malformed(violation, ex);
+                }
+
+                throw DescribeLoss(ex);
             }
         }
         finally

@@ -40,4 +40,8 @@ internal static partial class WorkerLog
     /// <summary>A call arrived while every instance was busy: the supervisor sent more calls at once than it asked for.</summary>
     [LoggerMessage(EventId = 2021, EventName = "InstanceLimitReached", Level = LogLevel.Warning, Message = "Call {CallId} refused: all {MaxInstances} instances are running calls")]
     public static partial void InstanceLimitReached(ILogger logger, long callId, int maxInstances);
+
+    /// <summary>The direct call lane stopped; calls go over the channel, and the supervisor replaces the worker.</summary>
+    [LoggerMessage(EventId = 2030, EventName = "DirectLaneClosed", Level = LogLevel.Debug, Message = "Direct call lane closed: {Reason}")]
+    public static partial void DirectLaneClosed(ILogger logger, string reason);
 }

@@ -28,6 +28,19 @@ if (!WorkerHardener.TryApplyBeforeConnect(bootstrap.Hardening, out _))
 
 await using var pipe = new NamedPipeClientStream(".", bootstrap.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
 await pipe.ConnectAsync(10_000);
+System.Net.Sockets.Socket? lane = null;
+if (bootstrap.LanePath is { } lanePath)
+{
+    if (mode is { Armed: true } && mode.Name.StartsWith("lane-", StringComparison.Ordinal))
+    {
+        LaneRogue.Start(lanePath, bootstrap.Secret, bootstrap.Wire, mode);
+    }
+    else
+    {
+        lane = SochDb.Isolated.Worker.Direct.DirectLaneServer.Connect(lanePath, bootstrap.Secret);
+    }
+}
+
 if (!WorkerHardener.TryApplyAfterConnect(bootstrap.Hardening, out _))
 {
     return (int)WorkerExitCode.HardeningFailed;
@@ -35,7 +48,7 @@ if (!WorkerHardener.TryApplyAfterConnect(bootstrap.Hardening, out _))
 
 if (mode is { Armed: false })
 {
-    return await RealWorker.RunAsync(pipe, bootstrap);
+    return await RealWorker.RunAsync(pipe, bootstrap, lane);
 }
 
 if (mode is not null)

@@ -10,7 +10,7 @@ namespace SochDb.Isolated.RogueWorker;
 /// <summary>Runs the real worker's service (its sources are linked into this project), as src/Worker/Program.cs does.</summary>
 internal static class RealWorker
 {
-    public static async Task<int> RunAsync(NamedPipeClientStream pipe, WorkerBootstrap bootstrap)
+    public static async Task<int> RunAsync(NamedPipeClientStream pipe, WorkerBootstrap bootstrap, System.Net.Sockets.Socket? lane)
     {
         var level = (LogLevel)bootstrap.LogLevel;
         using var loggerFactory = LoggerFactory.Create(b => b.ClearProviders().SetMinimumLevel(level).AddProvider(new StderrLoggerProvider(level, Console.Error)));
@@ -19,6 +19,10 @@ internal static class RealWorker
         service.AttachChannel(rpc);
         rpc.AddLocalRpcTarget(service, new JsonRpcTargetOptions { AllowNonPublicInvocation = false });
         rpc.StartListening();
+        if (lane is not null)
+        {
+            new SochDb.Isolated.Worker.Direct.DirectLaneServer(lane, bootstrap.Wire, service, loggerFactory.CreateLogger("SochDb.Isolated.Worker")).Start();
+        }
         if (await Task.WhenAny(rpc.Completion, service.ShutdownRequested) != service.ShutdownRequested)
         {
             return (int)WorkerExitCode.ParentLost;

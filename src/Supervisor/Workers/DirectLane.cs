@@ -1,0 +1,464 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using SochDb.Isolated.Protocol;
+using SochDb.Isolated.Protocol.Direct;
+using SochDb.Isolated.Protocol.Messages;
+
+namespace SochDb.Isolated.Supervisor.Workers;
+
+/// <summary>
+/// The supervisor's end of a worker's direct call lane (<see cref="PluginSupervisorOptions.DirectCalls"/>): a second
+/// socket beside the JSON-RPC channel that carries one call at a time, and the host calls it makes, in binary frames
+/// (<see cref="DirectFrame"/>). A dedicated thread reads it and completes the caller's task; the worker runs the call on
+/// its own dedicated thread. That takes the JSON-RPC dispatch and its thread hand-offs off the round trip
+/// (docs/benchmarks.md). A call that finds the lane busy goes over the channel, as before.
+/// </summary>
+/// <remarks>
+/// Anything the worker sends that this end did not ask for — a result with no call in flight or for another call, a
+/// host call outside a call, an unknown or oversized frame, an undecodable payload — is a protocol violation: the owner
+/// kills the worker, and the call in flight fails.
+/// </remarks>
+internal sealed class DirectLane : IDisposable
+{
+    /// <summary>A call whose frame is at most this large is written on the caller's thread; a larger one from the pool, so a worker that stops reading cannot hold the caller before its deadline runs.</summary>
+    internal const int InlineSendBytes = 64 * 1024;
+
+    /// <summary>How much of a worker's rejection reason is kept.</summary>
+    private const int MaxReasonBytes = 1024;
+
+    private readonly Socket socket;
+    private readonly DirectFrameReader reader;
+    private readonly WireFormat wire;
+    private readonly Func<HostCallRequest, CancellationToken, Task<HostCallResponse>> hostCalls;
+    private readonly Action<string> violated;
+    private readonly Lock writeLock = new();
+
+    /// <summary>The host calls whose answers are still being worked out, by sequence number; guarded by itself.</summary>
+    private readonly Dictionary<long, CancellationTokenSource> hostCallsInFlight = [];
+    private TaskCompletionSource<InvokeResponse>? pending;
+    private long pendingId;
+    private int busy;
+    private int closed;
+
+    private DirectLane(Socket socket, DirectFrameReader reader, WireFormat wire, Func<HostCallRequest, CancellationToken, Task<HostCallResponse>> hostCalls, Action<string> violated)
+    {
+        this.socket = socket;
+        this.reader = reader;
+        this.wire = wire;
+        this.hostCalls = hostCalls;
+        this.violated = violated;
+    }
+
+    /// <summary>Gets a value indicating whether the lane can still carry calls.</summary>
+    public bool IsOpen => Volatile.Read(ref closed) == 0;
+
+    /// <summary>Creates the listening socket the worker connects its lane to, reachable by this user only.</summary>
+    /// <param name="path">The socket's path.</param>
+    /// <returns>The listener.</returns>
+    /// <exception cref="SocketException">The socket cannot be created.</exception>
+    /// <exception cref="ArgumentException">The path is too long for a Unix domain socket.</exception>
+    public static Socket Listen(string path)
+    {
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            if (!OperatingSystem.IsWindows())
+            {
+                // Between bind and this line another user could connect; the secret in the worker's hello covers that.
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            listener.Listen(1);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            DeleteFile(path);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Accepts the worker's connection and checks its hello (the bootstrap secret), polling so that a worker that dies
+    /// or a start budget that runs out ends the wait. The lane is not read until <see cref="Start"/>.
+    /// </summary>
+    /// <param name="listener">The listener from <see cref="Listen"/>; the caller disposes it.</param>
+    /// <param name="secret">The bootstrap secret.</param>
+    /// <param name="wire">The payloads' encoding.</param>
+    /// <param name="maxFrameBytes">The largest payload the worker may send.</param>
+    /// <param name="hostCalls">Answers the worker's host calls.</param>
+    /// <param name="violated">Told when the worker breaks the lane's protocol; kills it.</param>
+    /// <param name="gone">Whether the worker has exited.</param>
+    /// <param name="cancellationToken">The start budget.</param>
+    /// <returns>The lane, or <see langword="null"/> when the worker exited first.</returns>
+    /// <exception cref="InvalidDataException">The peer did not prove to be the worker.</exception>
+    /// <exception cref="OperationCanceledException">The budget ran out.</exception>
+    public static Task<DirectLane?> AcceptAsync(
+        Socket listener,
+        string secret,
+        WireFormat wire,
+        long maxFrameBytes,
+        Func<HostCallRequest, CancellationToken, Task<HostCallResponse>> hostCalls,
+        Action<string> violated,
+        Func<bool> gone,
+        CancellationToken cancellationToken)
+    {
+        // Blocking calls on a pool thread, never the socket's asynchronous methods: those would switch the socket to the
+        // runtime's event loop for good, and every later read would pay its hand-off, which is what the lane avoids.
+        return Task.Run(
+            () =>
+            {
+                const int SliceMicroseconds = 20_000;
+                while (!listener.Poll(SliceMicroseconds, SelectMode.SelectRead))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (gone())
+                    {
+                        return null;
+                    }
+                }
+
+                var socket = listener.Accept();
+                try
+                {
+                    socket.Blocking = true;
+                    var reader = new DirectFrameReader(socket, maxFrameBytes);
+                    DirectFrame hello;
+                    while (!reader.TryRead(TimeSpan.FromMicroseconds(SliceMicroseconds), out hello))
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        if (gone())
+                        {
+                            socket.Dispose();
+                            return null;
+                        }
+                    }
+
+                    if (hello.Kind != DirectFrameKind.Hello || !CryptographicOperations.FixedTimeEquals(hello.Payload.Span, Encoding.UTF8.GetBytes(secret)))
+                    {
+                        throw new InvalidDataException("the direct lane's peer did not present the worker's secret");
+                    }
+
+                    return new DirectLane(socket, reader, wire, hostCalls, violated);
+                }
+                catch (Exception ex) when (ex is EndOfStreamException or SocketException)
+                {
+                    socket.Dispose();
+                    throw new InvalidDataException($"the direct lane's peer left before its hello: {ex.Message}", ex);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Starts the lane's reader thread.</summary>
+    /// <param name="name">The thread's name, for diagnostics.</param>
+    public void Start(string name) => new Thread(Read) { IsBackground = true, Name = name }.Start();
+
+    /// <summary>Takes the lane for one call; the reader frees it when the call's answer arrives.</summary>
+    /// <returns><see langword="true"/> when the lane is open and was free.</returns>
+    public bool TryAcquire() => IsOpen && Interlocked.CompareExchange(ref busy, 1, 0) == 0;
+
+    /// <summary>Sends the call; call only after <see cref="TryAcquire"/> succeeded.</summary>
+    /// <param name="request">The call.</param>
+    /// <returns>
+    /// The worker's answer. Faults with <see cref="IOException"/> when the lane closes first (the worker died or broke
+    /// the protocol), or <see cref="DirectLaneRejectedException"/> when the worker refused the call.
+    /// </returns>
+    public Task<InvokeResponse> InvokeAsync(InvokeRequest request)
+    {
+        var call = new TaskCompletionSource<InvokeResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        byte[] payload;
+        try
+        {
+            payload = DirectCodec.Encode(request, wire);
+        }
+        catch
+        {
+            Volatile.Write(ref busy, 0);
+            throw;
+        }
+
+        Volatile.Write(ref pendingId, request.CallId);
+
+        // A full fence, not a volatile write: the read of closed below must not move before it, or a Close running now
+        // could miss this call and leave it to its deadline.
+        Interlocked.Exchange(ref pending, call);
+        if (!IsOpen)
+        {
+            // Closed between the caller's TryAcquire and now: whoever closed it may have looked for the call before it
+            // was set, so it is failed here.
+            call.TrySetException(new IOException("the direct call lane is closed"));
+            return call.Task;
+        }
+
+        if (payload.Length <= InlineSendBytes)
+        {
+            Send(DirectFrameKind.Invoke, request.CallId, payload);
+        }
+        else
+        {
+            _ = Task.Run(() => Send(DirectFrameKind.Invoke, request.CallId, payload));
+        }
+
+        return call.Task;
+    }
+
+    /// <summary>
+    /// Closes the lane now, failing the call in flight: at its deadline, so that a send blocked on a worker that stopped
+    /// reading (the caller's, or a host call's answer) returns too.
+    /// </summary>
+    /// <param name="callId">The call whose deadline passed: the lane is closed only while that call is still in flight.</param>
+    /// <param name="reason">Why, for the call's error.</param>
+    public void Abort(long callId, string reason)
+    {
+        // A call that completes as its timer fires leaves the lane open (at worst a race lost here closes it, and calls
+        // go over the channel from then on).
+        if (Volatile.Read(ref pending) is not null && Volatile.Read(ref pendingId) == callId)
+        {
+            Close(reason);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Close("the supervisor closed it");
+        socket.Dispose();
+    }
+
+    /// <summary>Removes a lane's socket file, if it is still there.</summary>
+    /// <param name="path">The socket's path, or <see langword="null"/>.</param>
+    internal static void DeleteFile(string? path)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a connected lane does not need the file, and a stale one is only clutter in the temp folder.
+        }
+    }
+
+    private void Read()
+    {
+        try
+        {
+            while (IsOpen)
+            {
+                reader.TryRead(null, out var frame);
+                switch (frame.Kind)
+                {
+                    case DirectFrameKind.InvokeResult:
+                        var response = DirectCodec.DecodeInvokeResponse(frame.Payload, wire);
+                        Complete(frame.Id)?.TrySetResult(response);
+                        break;
+                    case DirectFrameKind.InvokeRejected:
+                        var reason = Encoding.UTF8.GetString(frame.Payload.Span[..Math.Min(frame.Payload.Length, MaxReasonBytes)]);
+                        Complete(frame.Id)?.TrySetException(new DirectLaneRejectedException(reason));
+                        break;
+                    case DirectFrameKind.HostCall:
+                        if (Volatile.Read(ref pending) is null)
+                        {
+                            Violate($"made host call {frame.Id} with no call in flight on its direct lane");
+                            return;
+                        }
+
+                        Answer(frame.Id, DirectCodec.DecodeHostCallRequest(frame.Payload, wire));
+                        break;
+                    default:
+                        Violate($"sent a {frame.Kind} frame on its direct lane, which only the supervisor sends");
+                        return;
+                }
+            }
+        }
+        catch (EndOfStreamException ex)
+        {
+            Close(ex.Message);
+        }
+        catch (InvalidDataException ex)
+        {
+            Violate(ex.Message);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            Close(ex.Message);
+        }
+        catch (Exception ex)
+        {
+            // Nothing may escape a dedicated thread (it would end the process); whatever this is, the lane is unusable.
+            Violate($"its direct lane failed: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    /// <summary>Takes the call in flight for its answer and frees the lane; an answer to anything else is a violation.</summary>
+    private TaskCompletionSource<InvokeResponse>? Complete(long id)
+    {
+        var call = Volatile.Read(ref pending);
+        if (call is null || id != Volatile.Read(ref pendingId))
+        {
+            Violate(call is null ? $"answered call {id} on its direct lane with no call in flight" : $"answered call {id} on its direct lane while call {Volatile.Read(ref pendingId)} was in flight");
+            return null;
+        }
+
+        // The worker is done with the call, so with every host call it made: answers still being worked out are dropped.
+        CancelHostCalls(long.MaxValue);
+        Volatile.Write(ref pending, null);
+        Volatile.Write(ref busy, 0);
+        return call;
+    }
+
+    /// <summary>
+    /// Answers a host call: at once when the handler completes synchronously, else when it does, from its continuation.
+    /// A sound worker waits for one answer at a time and sends its next host call only once it has the answer or gave up
+    /// waiting (its budget ran out), so a new host call cancels the older ones still being worked out (their answers
+    /// would be skipped), as the channel's cancellation notice does; the end of the call cancels them all. At most one
+    /// answer is therefore ever owed, and none is written to a worker that no longer waits for it.
+    /// </summary>
+    private void Answer(long sequence, HostCallRequest request)
+    {
+        CancelHostCalls(sequence);
+        var cancellation = new CancellationTokenSource();
+        lock (hostCallsInFlight)
+        {
+            hostCallsInFlight[sequence] = cancellation;
+        }
+
+        Task<HostCallResponse> answer;
+        try
+        {
+            answer = hostCalls(request, cancellation.Token);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // As the channel turns a throwing handler into an error answer: the guest sees a host error.
+            answer = Task.FromResult(new HostCallResponse { Status = HostStatus.HostError });
+        }
+
+        if (answer.IsCompleted)
+        {
+            Reply(sequence, answer.IsCompletedSuccessfully ? answer.Result : null);
+        }
+        else
+        {
+            _ = ReplyLaterAsync(sequence, answer);
+        }
+    }
+
+    private async Task ReplyLaterAsync(long sequence, Task<HostCallResponse> answer)
+    {
+        HostCallResponse? response;
+        try
+        {
+            response = await answer.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            response = null;
+        }
+
+        Reply(sequence, response);
+    }
+
+    /// <summary>Writes a host call's answer unless the worker stopped waiting for it (the host call was cancelled).</summary>
+    private void Reply(long sequence, HostCallResponse? response)
+    {
+        CancellationTokenSource? cancellation;
+        lock (hostCallsInFlight)
+        {
+            hostCallsInFlight.Remove(sequence, out cancellation);
+        }
+
+        var wanted = cancellation is { IsCancellationRequested: false };
+        cancellation?.Dispose();
+        if (wanted)
+        {
+            Send(DirectFrameKind.HostCallResult, sequence, DirectCodec.Encode(response ?? new HostCallResponse { Status = HostStatus.HostError }, wire));
+        }
+    }
+
+    /// <summary>Cancels the host calls older than <paramref name="sequence"/> whose answers are still being worked out; each is removed when its handler ends.</summary>
+    private void CancelHostCalls(long sequence)
+    {
+        List<CancellationTokenSource>? cancelled = null;
+        lock (hostCallsInFlight)
+        {
+            foreach (var (older, cancellation) in hostCallsInFlight)
+            {
+                if (older < sequence && !cancellation.IsCancellationRequested)
+                {
+                    (cancelled ??= []).Add(cancellation);
+                }
+            }
+        }
+
+        // Outside the lock: a handler's cancellation callbacks run inline. A handler that ends meanwhile disposes its
+        // source, which a late Cancel here must survive.
+        cancelled?.ForEach(static c =>
+        {
+            try
+            {
+                c.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Its handler ended and answered (or was dropped) first.
+            }
+        });
+    }
+
+    private void Send(DirectFrameKind kind, long id, byte[] payload)
+    {
+        try
+        {
+            lock (writeLock)
+            {
+                DirectFrame.Write(socket, kind, id, payload);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            Close(ex.Message);
+        }
+    }
+
+    private void Violate(string violation)
+    {
+        violated(violation);
+        Close(violation);
+    }
+
+    /// <summary>Closes the lane once and fails the call in flight with an <see cref="IOException"/>.</summary>
+    private void Close(string reason)
+    {
+        if (Interlocked.Exchange(ref closed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
+        }
+
+        CancelHostCalls(long.MaxValue);
+        Interlocked.Exchange(ref pending, null)?.TrySetException(new IOException($"the direct call lane closed: {reason}"));
+    }
+}
