@@ -42,6 +42,13 @@ public sealed class WorkerBootstrap
     [JsonPropertyName("lane")]
     public string? LanePath { get; set; }
 
+    /// <summary>
+    /// Gets or sets how long, in microseconds, the worker polls the direct lane for a host call's answer before it blocks
+    /// (0: never; the worker caps it at 1,000).
+    /// </summary>
+    [JsonPropertyName("laneSpinUs")]
+    public int LaneSpinMicroseconds { get; set; }
+
     /// <summary>Serializes the bootstrap as one line of JSON.</summary>
     /// <returns>The JSON text, without a line break.</returns>
     public string ToJsonLine() => JsonSerializer.Serialize(this, WireJsonContext.Default.WorkerBootstrap);

@@ -91,7 +91,7 @@ AddTarget(rpc, service);
 rpc.StartListening();
 if (lane is not null)
 {
-    new SochDb.Isolated.Worker.Direct.DirectLaneServer(lane, bootstrap.Wire, service, logger).Start();
+    new SochDb.Isolated.Worker.Direct.DirectLaneServer(lane, bootstrap.Wire, service, logger, bootstrap.LaneSpinMicroseconds).Start();
 }
 
 // The worker lives exactly as long as its channel: when the supervisor dies or drops the pipe, Completion ends

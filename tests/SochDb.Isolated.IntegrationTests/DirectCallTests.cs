@@ -56,6 +56,23 @@ public sealed partial class DirectCallTests : SupervisorTestBase
         Assert.Contains(Logs.Entries, e => e.EventId.Id == 1012 && e.Message.StartsWith("[test]", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1000)]
+    public async Task InvokeAsync_HostCallsWithAnySpin_AreAnsweredOnTheLane(int spinMicroseconds)
+    {
+        var supervisor = CreateSupervisor(o => (o.DirectCalls, o.DirectCallSpin) = (true, TimeSpan.FromMicroseconds(spinMicroseconds)));
+        await supervisor.LoadAsync("test", Basic, Manifest(resources: "timeout_ms = 10000\nfuel_limit = 10_000_000")).DefaultTimeout();
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(1, (await supervisor.InvokeAsync("test", "log_hello").DefaultTimeout()).Receipt.HostCalls);
+        }
+
+        Assert.Equal((5L, 5L), (supervisor.GetPluginStats("test").SuccessfulCalls, supervisor.GetPluginStats("test").HostCalls));
+        Assert.Equal(5, Logs.Entries.Count(e => e.EventId.Id == DirectCallEvent));
+    }
+
     [Fact]
     public async Task InvokeAsync_DirectCallsOff_UsesTheChannelOnly()
     {

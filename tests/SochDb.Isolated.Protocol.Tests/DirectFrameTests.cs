@@ -124,6 +124,30 @@ public sealed class DirectFrameTests : IDisposable
     }
 
     [Fact]
+    public void SpinForBytes_NothingArrives_GivesUpAfterTheSpin()
+    {
+        var reader = new DirectFrameReader(right, 1024);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        Assert.False(reader.SpinForBytes(TimeSpan.FromMilliseconds(5)));
+
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void SpinForBytes_BytesWaiting_ReturnsAtOnceAndTheFrameReads()
+    {
+        DirectFrame.Write(left, DirectFrameKind.HostCallResult, 3, [7]);
+        var reader = new DirectFrameReader(right, 1024);
+
+        Assert.True(reader.SpinForBytes(TimeSpan.FromSeconds(5)));
+        Assert.True(reader.TryRead(TimeSpan.FromSeconds(5), out var frame));
+
+        Assert.Equal(3, frame.Id);
+        Assert.False(reader.HasBufferedBytes);
+    }
+
+    [Fact]
     public void TryRead_PeerClosesInsideAFrame_ThrowsEndOfStream()
     {
         left.Send(Frame(DirectFrameKind.InvokeResult, 1, [1, 2, 3]).AsSpan(0, 18));

@@ -25,6 +25,8 @@ public sealed class PluginSupervisorOptionsTests
         ["ReloadDrainTimeout=10min+1tick"] = o => o.ReloadDrainTimeout = TimeSpan.FromMinutes(10) + OneTick,
         ["ReloadProbation=-1tick"] = o => o.ReloadProbation = -OneTick,
         ["ReloadProbation=10min+1tick"] = o => o.ReloadProbation = TimeSpan.FromMinutes(10) + OneTick,
+        ["DirectCallSpin=-1tick"] = o => o.DirectCallSpin = -OneTick,
+        ["DirectCallSpin=1ms+1tick"] = o => o.DirectCallSpin = TimeSpan.FromMilliseconds(1) + OneTick,
         ["CallGrace=9ms"] = o => o.CallGrace = TimeSpan.FromMilliseconds(9),
         ["CallGrace=5min+1tick"] = o => o.CallGrace = FiveMinutes + OneTick,
         ["WorkerStartTimeout=99ms"] = o => o.WorkerStartTimeout = TimeSpan.FromMilliseconds(99),
@@ -68,6 +70,8 @@ public sealed class PluginSupervisorOptionsTests
         ["ReloadDrainTimeout=0"] = o => o.ReloadDrainTimeout = TimeSpan.Zero,
         ["ReloadProbation=0"] = o => o.ReloadProbation = TimeSpan.Zero,
         ["ReloadProbation=10min"] = o => o.ReloadProbation = TimeSpan.FromMinutes(10),
+        ["DirectCallSpin=0"] = o => o.DirectCallSpin = TimeSpan.Zero,
+        ["DirectCallSpin=1ms"] = o => o.DirectCallSpin = TimeSpan.FromMilliseconds(1),
         ["CallGrace=10ms"] = o => o.CallGrace = TimeSpan.FromMilliseconds(10),
         ["CallGrace=5min"] = o => o.CallGrace = FiveMinutes,
         ["WorkerStartTimeout=100ms"] = o => o.WorkerStartTimeout = TimeSpan.FromMilliseconds(100),
@@ -127,6 +131,7 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(60), options.MaxBatchDuration);
         Assert.False(options.CoalesceCalls);
         Assert.False(options.DirectCalls);
+        Assert.Equal(TimeSpan.FromMicroseconds(50), options.DirectCallSpin);
         Assert.Equal(64, options.MaxCoalescedCalls);
         Assert.Null(options.WorkerPath);
         Assert.Equal(LogLevel.Information, options.WorkerLogLevel);

@@ -236,7 +236,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 throw new PluginException(ErrorKind.SandboxFailed, pluginId, $"the worker could not be placed in its OS group ({isolation.Mode}): {ex.Message}", ex);
             }
 
-            var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = wire, LogLevel = (int)options.WorkerLogLevel, Hardening = hardening.WorkerRequest, LanePath = lanePath };
+            var bootstrap = new WorkerBootstrap { PipeName = pipeName, Secret = secret, Wire = wire, LogLevel = (int)options.WorkerLogLevel, Hardening = hardening.WorkerRequest, LanePath = lanePath, LaneSpinMicroseconds = (int)options.DirectCallSpin.TotalMicroseconds };
             await process.StandardInput.WriteLineAsync(bootstrap.ToJsonLine().AsMemory(), budget.Token).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(budget.Token).ConfigureAwait(false);
             process.StandardInput.Close();
@@ -259,7 +259,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             worker.rpc.StartListening();
             if (laneListener is not null)
             {
-                await worker.ConnectLaneAsync(laneListener, lanePath!, secret, wire, options.MaxMessageBytes, budget.Token).ConfigureAwait(false);
+                await worker.ConnectLaneAsync(laneListener, lanePath!, secret, wire, options.MaxMessageBytes, options.DirectCallSpin, budget.Token).ConfigureAwait(false);
             }
 
             var request = new HandshakeRequest { ProtocolVersion = ProtocolConstants.Version, Engine = engineSettings, SupervisorPid = Environment.ProcessId };
@@ -675,12 +675,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// Accepts the worker's direct call lane and checks its hello, within the start budget; the socket file goes as soon
     /// as the worker is connected, as the channel's does.
     /// </summary>
-    private async Task ConnectLaneAsync(Socket listener, string path, string secret, WireFormat wire, long maxFrameBytes, CancellationToken budget)
+    private async Task ConnectLaneAsync(Socket listener, string path, string secret, WireFormat wire, long maxFrameBytes, TimeSpan spin, CancellationToken budget)
     {
         DirectLane? accepted;
         try
         {
-            accepted = await DirectLane.AcceptAsync(listener, secret, wire, maxFrameBytes, HandleHostCallAsync, OnProtocolViolation, () => HasExited, budget).ConfigureAwait(false);
+            accepted = await DirectLane.AcceptAsync(listener, secret, wire, maxFrameBytes, HandleHostCallAsync, OnProtocolViolation, () => HasExited, spin, budget).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {

@@ -268,7 +268,7 @@ public sealed class DirectLaneTests : IAsyncLifetime
         worker.Connect(new UnixDomainSocketEndPoint(path));
         DirectFrame.Write(worker, DirectFrameKind.Hello, 0, "fedcba9876543210"u8);
 
-        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, hostCalls, violations.Enqueue, () => false, CancellationToken.None).WaitAsync(Bound));
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, hostCalls, violations.Enqueue, () => false, TimeSpan.Zero, CancellationToken.None).WaitAsync(Bound));
 
         Assert.Contains("secret", ex.Message, StringComparison.Ordinal);
     }
@@ -278,7 +278,7 @@ public sealed class DirectLaneTests : IAsyncLifetime
     {
         using var listener = DirectLane.Listen(path);
 
-        var accepted = await DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, hostCalls, violations.Enqueue, () => true, CancellationToken.None).WaitAsync(Bound);
+        var accepted = await DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, hostCalls, violations.Enqueue, () => true, TimeSpan.Zero, CancellationToken.None).WaitAsync(Bound);
 
         Assert.Null(accepted);
     }
@@ -289,7 +289,7 @@ public sealed class DirectLaneTests : IAsyncLifetime
         using var listener = DirectLane.Listen(path);
         using var budget = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, hostCalls, violations.Enqueue, () => false, budget.Token).WaitAsync(Bound));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, hostCalls, violations.Enqueue, () => false, TimeSpan.Zero, budget.Token).WaitAsync(Bound));
     }
 
     private static async Task Eventually(Func<bool> condition)
@@ -308,7 +308,7 @@ public sealed class DirectLaneTests : IAsyncLifetime
         worker = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         worker.Connect(new UnixDomainSocketEndPoint(path));
         DirectFrame.Write(worker, DirectFrameKind.Hello, 0, Encoding.UTF8.GetBytes(Secret));
-        lane = await DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, (r, c) => hostCalls(r, c), violations.Enqueue, () => false, CancellationToken.None).WaitAsync(Bound);
+        lane = await DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, (r, c) => hostCalls(r, c), violations.Enqueue, () => false, TimeSpan.FromMicroseconds(50), CancellationToken.None).WaitAsync(Bound);
         Assert.NotNull(lane);
         lane.Start("test-lane");
         workerReader = new DirectFrameReader(worker, 1 << 20);

@@ -21,7 +21,7 @@ internal static class RealWorker
         rpc.StartListening();
         if (lane is not null)
         {
-            new SochDb.Isolated.Worker.Direct.DirectLaneServer(lane, bootstrap.Wire, service, loggerFactory.CreateLogger("SochDb.Isolated.Worker")).Start();
+            new SochDb.Isolated.Worker.Direct.DirectLaneServer(lane, bootstrap.Wire, service, loggerFactory.CreateLogger("SochDb.Isolated.Worker"), bootstrap.LaneSpinMicroseconds).Start();
         }
         if (await Task.WhenAny(rpc.Completion, service.ShutdownRequested) != service.ShutdownRequested)
         {
