@@ -192,26 +192,9 @@ public sealed partial class DirectCallTests : SupervisorTestBase
     [Fact]
     public async Task InvokeAsync_AHostCallOutlivesItsCall_ItsAnswerIsDroppedAndTheWorkerGoesOn()
     {
-        const string CallerSignatures = """
-            [exports]
-            functions = ["call_named"]
-            [exports.signatures.call_named]
-            params = ["string", "string", "bytes"]
-            returns = ["i64"]
-            """;
-        const string CalleeSignatures = """
-            [exports]
-            functions = ["upper", "spin_bytes"]
-            [exports.signatures.upper]
-            params = ["bytes"]
-            returns = ["bytes"]
-            [exports.signatures.spin_bytes]
-            params = ["bytes"]
-            returns = ["bytes"]
-            """;
         var supervisor = CreateSupervisor(o => o.DirectCalls = true);
-        var caller = await supervisor.LoadAsync("caller", Fixtures.Wasm("caller"), Manifest("[capabilities]\ncan_call_plugin = [\"callee\"]\n" + CallerSignatures, resources: "timeout_ms = 500")).DefaultTimeout();
-        await supervisor.LoadAsync("callee", Basic, Manifest(CalleeSignatures, resources: "timeout_ms = 30000\nfuel_limit = 1_000_000_000_000")).DefaultTimeout();
+        var caller = await supervisor.LoadAsync("caller", Fixtures.Wasm("caller"), Manifest("[capabilities]\ncan_call_plugin = [\"callee\"]\n" + PluginCallTests.CallerSignatures, resources: "timeout_ms = 500")).DefaultTimeout();
+        await supervisor.LoadAsync("callee", Basic, Manifest(PluginCallTests.CalleeSignatures, resources: "timeout_ms = 30000\nfuel_limit = 1_000_000_000_000")).DefaultTimeout();
 
         // The caller's host call (call_plugin) waits on the callee's spin until the caller's budget runs out.
         var error = await Assert.ThrowsAnyAsync<PluginException>(() => supervisor.InvokeAsync("caller", "call_named", [PluginValue.String("callee"), PluginValue.String("spin_bytes"), PluginValue.Bytes("x"u8.ToArray())])).DefaultTimeout();

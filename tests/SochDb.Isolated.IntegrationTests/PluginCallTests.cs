@@ -9,7 +9,7 @@ namespace SochDb.Isolated.IntegrationTests;
 /// <summary><c>call_plugin</c>: capability-checked, run under the callee's limits, within the caller's deadline, never deadlocking.</summary>
 public sealed class PluginCallTests : SupervisorTestBase
 {
-    private const string CallerSignatures = """
+    internal const string CallerSignatures = """
         [exports]
         functions = ["call_named", "bounce"]
         [exports.signatures.call_named]
@@ -20,7 +20,7 @@ public sealed class PluginCallTests : SupervisorTestBase
         returns = ["bytes"]
         """;
 
-    private const string CalleeSignatures = """
+    internal const string CalleeSignatures = """
         [exports]
         functions = ["upper", "spin_bytes", "echo"]
         [exports.signatures.upper]
