@@ -53,6 +53,25 @@ public sealed class NativeWorkerTests : SupervisorTestBase
     }
 
     [SkippableFact]
+    public async Task InvokeAsync_NativeWorkerOnTheDirectLane_CarriesCallsBuffersAndHostCalls()
+    {
+        var path = await NativeWorkerPathAsync();
+        var supervisor = CreateSupervisor(o => (o.WorkerPath, o.DirectCalls) = (path, true));
+        await supervisor.LoadAsync("n", Fixtures.Wasm("basic"), Manifest(EchoSignature)).DefaultTimeout();
+        await supervisor.LoadAsync("p", Fixtures.Wasm("host"), Manifest(HostFunctionTests.Grants, resources: HostFunctionTests.Roomy)).DefaultTimeout();
+
+        Assert.Equal(3, (await supervisor.InvokeAsync("n", "add", [PluginValue.I32(1), PluginValue.I32(2)]).DefaultTimeout()).Values[0].AsI32());
+        var bytes = Encoding.UTF8.GetBytes("lane\0payload");
+        Assert.Equal(bytes, (await supervisor.InvokeAsync("n", "echo", [PluginValue.Bytes(bytes)]).DefaultTimeout()).Values[0].AsBytes()!.Value.ToArray());
+        Assert.Equal(HostStatus.Ok, (await supervisor.InvokeAsync("p", "put", [PluginValue.I64(7), PluginValue.Bytes("row seven"u8)]).DefaultTimeout()).Values[0].AsI32());
+        var get = await supervisor.InvokeAsync("p", "get", [PluginValue.I64(7)]).DefaultTimeout();
+
+        // The native build's lane speaks JSON from generated metadata only, like its channel.
+        Assert.Equal("row seven", Encoding.UTF8.GetString(get.Values[0].AsBytes()!.Value.Span));
+        Assert.Equal(4, Logs.Entries.Count(e => e.EventId.Id == 1024));
+    }
+
+    [SkippableFact]
     public async Task InvokeAsync_NativeWorkerLimits_StopSpinAndBombAndSurviveCrash()
     {
         var path = await NativeWorkerPathAsync();
