@@ -238,7 +238,7 @@ internal sealed class DirectLane : IDisposable
         socket.Dispose();
     }
 
-    /// <summary>Removes a lane's socket file, if it is still there.</summary>
+    /// <summary>Removes a socket file (a lane's, or the channel's), if it is still there; best effort.</summary>
     /// <param name="path">The socket's path, or <see langword="null"/>.</param>
     internal static void DeleteFile(string? path)
     {
@@ -253,7 +253,7 @@ internal sealed class DirectLane : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Best effort: a connected lane does not need the file, and a stale one is only clutter in the temp folder.
+            // Best effort: a connected socket does not need its file, and a stale one is only clutter in the temp folder.
         }
     }
 

@@ -585,15 +585,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         // .NET names a pipe's socket "CoreFxPipe_<name>" in the temp folder.
         var path = Path.Combine(Path.GetTempPath(), "CoreFxPipe_" + pipeName);
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the connected socket does not need the file either way.
-        }
-
+        DirectLane.DeleteFile(path);
         return path;
     }
 
