@@ -145,14 +145,16 @@ public sealed class PluginSupervisorOptions
     public bool DirectCalls { get; set; }
 
     /// <summary>
-    /// Gets or sets how long each end of a direct call lane polls for the other's next frame during a call's host calls
-    /// before it blocks (default 50 µs; 0 to 1 ms; 0 never polls). The worker polls for a host call's answer, the
-    /// supervisor for the call's next host call or result right after answering one: a wake-up of a blocked thread costs
-    /// tens of microseconds on a VM, more than the host call itself (a host call ≈ 25 µs with the default against ≈ 100 µs
-    /// without, docs/benchmarks.md). Only while a call that makes host calls is in flight; an idle lane never polls. Used
-    /// with <see cref="DirectCalls"/>.
+    /// Gets or sets how long each end of a direct call lane polls for the other's next frame before it blocks (default
+    /// 200 µs; 0 to 1 ms; 0 never polls). The caller's thread reads its call's answer (and answers its host calls) itself
+    /// for up to this long after sending it, so a short call completes before the caller awaits it, with no thread woken
+    /// and no thread-pool hand-off; the worker polls for a host call's answer, and for the next call after answering one.
+    /// A wake-up of a blocked thread costs tens of microseconds on a VM, more than a short call's whole round trip: in one
+    /// interleaved run here an <c>add</c> round trip took ≈ 23 µs p50 and ≈ 120–145 µs p99 with 200 µs, ≈ 21–28 and
+    /// ≈ 180–230 with 50 µs, ≈ 85–95 and ≈ 340–670 with 0 (docs/benchmarks.md). The price is up to this much CPU per
+    /// call at each end; an idle lane never polls. Used with <see cref="DirectCalls"/>.
     /// </summary>
-    public TimeSpan DirectCallSpin { get; set; } = TimeSpan.FromMicroseconds(50);
+    public TimeSpan DirectCallSpin { get; set; } = TimeSpan.FromMicroseconds(200);
 
     /// <summary>Gets or sets the most calls one coalesced message carries (default 64; 2 to 1,024). Used with <see cref="CoalesceCalls"/>.</summary>
     public int MaxCoalescedCalls { get; set; } = 64;

@@ -131,7 +131,7 @@ public sealed class PluginSupervisorOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(60), options.MaxBatchDuration);
         Assert.False(options.CoalesceCalls);
         Assert.False(options.DirectCalls);
-        Assert.Equal(TimeSpan.FromMicroseconds(50), options.DirectCallSpin);
+        Assert.Equal(TimeSpan.FromMicroseconds(200), options.DirectCallSpin);
         Assert.Equal(64, options.MaxCoalescedCalls);
         Assert.Null(options.WorkerPath);
         Assert.Equal(LogLevel.Information, options.WorkerLogLevel);

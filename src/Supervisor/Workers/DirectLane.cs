@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -10,14 +11,18 @@ namespace SochDb.Isolated.Supervisor.Workers;
 /// <summary>
 /// The supervisor's end of a worker's direct call lane (<see cref="PluginSupervisorOptions.DirectCalls"/>): a second
 /// socket beside the JSON-RPC channel that carries one call at a time, and the host calls it makes, in binary frames
-/// (<see cref="DirectFrame"/>). A dedicated thread reads it and completes the caller's task; the worker runs the call on
-/// its own dedicated thread. That takes the JSON-RPC dispatch and its thread hand-offs off the round trip
-/// (docs/benchmarks.md). A call that finds the lane busy goes over the channel, as before.
+/// (<see cref="DirectFrame"/>). The caller's thread reads its call's frames for a short while after sending it
+/// (<see cref="PluginSupervisorOptions.DirectCallSpin"/>), so a short call completes before the caller awaits it; after
+/// that a dedicated reader thread takes over and completes the caller's task. The worker runs the call on its own
+/// dedicated thread. That takes the JSON-RPC dispatch and its thread hand-offs off the round trip (docs/benchmarks.md).
+/// A call that finds the lane busy goes over the channel, as before.
 /// </summary>
 /// <remarks>
 /// Anything the worker sends that this end did not ask for — a result with no call in flight or for another call, a
 /// host call outside a call, an unknown or oversized frame, an undecodable payload — is a protocol violation: the owner
-/// kills the worker, and the call in flight fails.
+/// kills the worker, and the call in flight fails. Exactly one thread reads the socket at a time: the caller while it
+/// polls, then the reader thread from when the caller hands it a turn until the call is answered. Between calls nobody
+/// reads, so anything a worker sends unasked is found by the next call's read.
 /// </remarks>
 internal sealed class DirectLane : IDisposable
 {
@@ -34,6 +39,9 @@ internal sealed class DirectLane : IDisposable
     private readonly Action<string> violated;
     private readonly TimeSpan spin;
     private readonly Lock writeLock = new();
+
+    /// <summary>Released when a caller hands the reading of its call's frames to the reader thread.</summary>
+    private readonly SemaphoreSlim readerTurn = new(0, 1);
 
     /// <summary>The host calls whose answers are still being worked out, by sequence number; guarded by itself.</summary>
     private readonly Dictionary<long, CancellationTokenSource> hostCallsInFlight = [];
@@ -94,7 +102,7 @@ internal sealed class DirectLane : IDisposable
     /// <param name="hostCalls">Answers the worker's host calls.</param>
     /// <param name="violated">Told when the worker breaks the lane's protocol; kills it.</param>
     /// <param name="gone">Whether the worker has exited.</param>
-    /// <param name="spin">How long to poll for a call's next frame after answering one of its host calls.</param>
+    /// <param name="spin">How long to poll for a call's next frame after sending it or answering one of its host calls.</param>
     /// <param name="cancellationToken">The start budget.</param>
     /// <returns>The lane, or <see langword="null"/> when the worker exited first.</returns>
     /// <exception cref="InvalidDataException">The peer did not prove to be the worker.</exception>
@@ -162,18 +170,22 @@ internal sealed class DirectLane : IDisposable
             cancellationToken);
     }
 
-    /// <summary>Starts the lane's reader thread.</summary>
+    /// <summary>Starts the lane's reader thread; it reads only the calls handed to it.</summary>
     /// <param name="name">The thread's name, for diagnostics.</param>
     public void Start(string name) => new Thread(Read) { IsBackground = true, Name = name }.Start();
 
-    /// <summary>Takes the lane for one call; the reader frees it when the call's answer arrives.</summary>
+    /// <summary>Takes the lane for one call; whoever reads the call's answer frees it.</summary>
     /// <returns><see langword="true"/> when the lane is open and was free.</returns>
     public bool TryAcquire() => IsOpen && Interlocked.CompareExchange(ref busy, 1, 0) == 0;
 
-    /// <summary>Sends the call; call only after <see cref="TryAcquire"/> succeeded.</summary>
+    /// <summary>
+    /// Sends the call and reads its frames on the calling thread for up to the lane's poll time, answering its host
+    /// calls; a call not answered by then is handed to the reader thread. Call only after <see cref="TryAcquire"/>
+    /// succeeded.
+    /// </summary>
     /// <param name="request">The call.</param>
     /// <returns>
-    /// The worker's answer. Faults with <see cref="IOException"/> when the lane closes first (the worker died or broke
+    /// The worker's answer, often already completed. Faults with <see cref="IOException"/> when the lane closes first (the worker died or broke
     /// the protocol), or <see cref="DirectLaneRejectedException"/> when the worker refused the call.
     /// </returns>
     public Task<InvokeResponse> InvokeAsync(InvokeRequest request)
@@ -191,6 +203,13 @@ internal sealed class DirectLane : IDisposable
         }
 
         Volatile.Write(ref pendingId, request.CallId);
+        if (SentUnasked() is { } unasked)
+        {
+            // Between calls nobody reads: whatever the worker sent since the last answer is found here.
+            Volatile.Write(ref busy, 0);
+            Violate(unasked);
+            return Task.FromException<InvokeResponse>(new IOException($"the direct call lane closed: {unasked}"));
+        }
 
         // A full fence, not a volatile write: the read of closed below must not move before it, or a Close running now
         // could miss this call and leave it to its deadline.
@@ -206,10 +225,20 @@ internal sealed class DirectLane : IDisposable
         if (payload.Length <= InlineSendBytes)
         {
             Send(DirectFrameKind.Invoke, request.CallId, payload);
+            if (spin > TimeSpan.Zero)
+            {
+                PollForAnswer(call.Task);
+            }
         }
         else
         {
             _ = Task.Run(() => Send(DirectFrameKind.Invoke, request.CallId, payload));
+        }
+
+        if (!call.Task.IsCompleted)
+        {
+            // From here the reader thread reads the call's frames: the caller's thread no longer touches the socket.
+            readerTurn.Release();
         }
 
         return call.Task;
@@ -257,61 +286,142 @@ internal sealed class DirectLane : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the call's frames on the caller's thread for up to <see cref="spin"/> (again after each host call it
+    /// answers), so that a call answered within that time completes before the caller awaits it: no thread wakes up for
+    /// the answer and no continuation goes through the thread pool. On this VM a blocked thread's wake-up costs more than
+    /// a short call's whole round trip.
+    /// </summary>
+    private void PollForAnswer(Task<InvokeResponse> call)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(spin.TotalSeconds * Stopwatch.Frequency);
+        try
+        {
+            for (var round = 1; !call.IsCompleted; round++)
+            {
+                // A frame that has not fully arrived stays buffered for the next read, here or on the reader thread.
+                if ((reader.HasBufferedBytes || socket.Available > 0) && reader.TryRead(TimeSpan.Zero, out var frame))
+                {
+                    if (Dispatch(frame))
+                    {
+                        until = Stopwatch.GetTimestamp() + (long)(spin.TotalSeconds * Stopwatch.Frequency);
+                    }
+
+                    continue;
+                }
+
+                if (Stopwatch.GetTimestamp() >= until)
+                {
+                    return;
+                }
+
+                DirectFrameReader.Pause(round);
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+    }
+
+    /// <summary>Describes what the worker sent with no call in flight, if anything; a sound worker sends nothing between calls.</summary>
+    private string? SentUnasked()
+    {
+        try
+        {
+            if (!reader.HasBufferedBytes && socket.Available == 0)
+            {
+                return null;
+            }
+
+            return reader.TryRead(TimeSpan.Zero, out var frame)
+                ? frame.Kind == DirectFrameKind.HostCall
+                    ? $"made host call {frame.Id} with no call in flight on its direct lane"
+                    : $"sent a {frame.Kind} frame ({frame.Id}) on its direct lane with no call in flight"
+                : "sent bytes on its direct lane with no call in flight";
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or SocketException or ObjectDisposedException)
+        {
+            return $"sent something malformed on its direct lane with no call in flight ({ex.Message})";
+        }
+    }
+
+    /// <summary>The reader thread: reads a call's frames from when its caller hands them over until the call is answered.</summary>
     private void Read()
     {
         try
         {
             while (IsOpen)
             {
-                reader.TryRead(null, out var frame);
-                switch (frame.Kind)
+                readerTurn.Wait();
+                while (IsOpen && Volatile.Read(ref pending) is not null)
                 {
-                    case DirectFrameKind.InvokeResult:
-                        var response = DirectCodec.DecodeInvokeResponse(frame.Payload, wire);
-                        Complete(frame.Id)?.TrySetResult(response);
+                    reader.TryRead(null, out var frame);
+                    if (!Dispatch(frame))
+                    {
+                        // The call is answered (or the lane is closed); the next caller reads from here on.
                         break;
-                    case DirectFrameKind.InvokeRejected:
-                        var reason = Encoding.UTF8.GetString(frame.Payload.Span[..Math.Min(frame.Payload.Length, MaxReasonBytes)]);
-                        Complete(frame.Id)?.TrySetException(new DirectLaneRejectedException(reason));
-                        break;
-                    case DirectFrameKind.HostCall:
-                        if (Volatile.Read(ref pending) is null)
-                        {
-                            Violate($"made host call {frame.Id} with no call in flight on its direct lane");
-                            return;
-                        }
+                    }
 
-                        Answer(frame.Id, DirectCodec.DecodeHostCallRequest(frame.Payload, wire));
-                        if (spin > TimeSpan.Zero && Volatile.Read(ref pending) is not null)
-                        {
-                            // The call's next host call or its result usually follows within microseconds: poll before
-                            // blocking, as a blocked thread's wake-up costs more than that on a VM.
-                            reader.SpinForBytes(spin);
-                        }
-
-                        break;
-                    default:
-                        Violate($"sent a {frame.Kind} frame on its direct lane, which only the supervisor sends");
-                        return;
+                    if (spin > TimeSpan.Zero)
+                    {
+                        // The call's next host call or its result usually follows within microseconds: poll before
+                        // blocking, as a blocked thread's wake-up costs more than that on a VM.
+                        reader.SpinForBytes(spin);
+                    }
                 }
             }
         }
-        catch (EndOfStreamException ex)
-        {
-            Close(ex.Message);
-        }
-        catch (InvalidDataException ex)
-        {
-            Violate(ex.Message);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            Close(ex.Message);
-        }
         catch (Exception ex)
         {
-            // Nothing may escape a dedicated thread (it would end the process); whatever this is, the lane is unusable.
-            Violate($"its direct lane failed: {ex.GetType().Name}: {ex.Message}");
+            Fail(ex);
+        }
+    }
+
+    /// <summary>Acts on one frame of the call in flight.</summary>
+    /// <returns><see langword="true"/> when the call goes on (the frame was one of its host calls); <see langword="false"/> when it is answered or the lane closed.</returns>
+    private bool Dispatch(DirectFrame frame)
+    {
+        switch (frame.Kind)
+        {
+            case DirectFrameKind.InvokeResult:
+                var response = DirectCodec.DecodeInvokeResponse(frame.Payload, wire);
+                Complete(frame.Id)?.TrySetResult(response);
+                return false;
+            case DirectFrameKind.InvokeRejected:
+                var reason = Encoding.UTF8.GetString(frame.Payload.Span[..Math.Min(frame.Payload.Length, MaxReasonBytes)]);
+                Complete(frame.Id)?.TrySetException(new DirectLaneRejectedException(reason));
+                return false;
+            case DirectFrameKind.HostCall:
+                if (Volatile.Read(ref pending) is null)
+                {
+                    Violate($"made host call {frame.Id} with no call in flight on its direct lane");
+                    return false;
+                }
+
+                Answer(frame.Id, DirectCodec.DecodeHostCallRequest(frame.Payload, wire));
+                return IsOpen;
+            default:
+                Violate($"sent a {frame.Kind} frame on its direct lane, which only the supervisor sends");
+                return false;
+        }
+    }
+
+    /// <summary>Closes the lane for a failed read: the worker's end closed or failed, or it broke the protocol.</summary>
+    private void Fail(Exception ex)
+    {
+        switch (ex)
+        {
+            case EndOfStreamException or SocketException or ObjectDisposedException:
+                Close(ex.Message);
+                break;
+            case InvalidDataException:
+                Violate(ex.Message);
+                break;
+            default:
+                // Nothing may escape a dedicated thread (it would end the process); whatever this is, the lane is unusable.
+                Violate($"its direct lane failed: {ex.GetType().Name}: {ex.Message}");
+                break;
         }
     }
 
@@ -471,5 +581,15 @@ internal sealed class DirectLane : IDisposable
 
         CancelHostCalls(long.MaxValue);
         Interlocked.Exchange(ref pending, null)?.TrySetException(new IOException($"the direct call lane closed: {reason}"));
+
+        // Lets the reader thread end, wherever it waits.
+        try
+        {
+            readerTurn.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A caller handed it a turn it has not taken yet: it wakes for that one and sees the lane closed.
+        }
     }
 }

@@ -38,7 +38,7 @@ internal sealed class DirectLaneServer
     /// <param name="wire">The payloads' encoding (the channel's format).</param>
     /// <param name="service">Runs the calls.</param>
     /// <param name="logger">The worker's logger.</param>
-    /// <param name="spinMicroseconds">How long to poll for a host call's answer before blocking (capped at 1,000).</param>
+    /// <param name="spinMicroseconds">How long to poll for a host call's answer, or for the next call after answering one, before blocking (capped at 1,000).</param>
     public DirectLaneServer(Socket socket, WireFormat wire, WorkerService service, ILogger logger, int spinMicroseconds)
     {
         spin = TimeSpan.FromMicroseconds(Math.Clamp(spinMicroseconds, 0, 1000));
@@ -151,6 +151,12 @@ internal sealed class DirectLaneServer
                 }
 
                 Serve(frame.Id, DirectCodec.DecodeInvokeRequest(frame.Payload, wire));
+                if (spin > TimeSpan.Zero)
+                {
+                    // A hot plugin's next call follows within microseconds, and the supervisor now reads the answer on the
+                    // caller's thread, which sends that call: poll for it before blocking (docs/benchmarks.md).
+                    reader.SpinForBytes(spin);
+                }
             }
         }
         catch (EndOfStreamException)

@@ -224,15 +224,79 @@ public sealed class DirectLaneTests : IAsyncLifetime
         Assert.False(lane.TryAcquire());
     }
 
-    [Fact]
-    public async Task Read_HostCallWithNoCallInFlight_IsAViolation()
+    [Theory]
+    [InlineData(DirectFrameKind.HostCall, "made host call 1 with no call in flight")]
+    [InlineData(DirectFrameKind.InvokeResult, "sent a InvokeResult frame (1) on its direct lane with no call in flight")]
+    public async Task InvokeAsync_WorkerSentAFrameBetweenCalls_IsAViolationAndTheCallIsNotSent(DirectFrameKind kind, string expected)
     {
         await ConnectAsync();
+        DirectFrame.Write(worker!, kind, 1, kind == DirectFrameKind.HostCall ? DirectCodec.Encode(new HostCallRequest { Function = "read" }, Wire) : DirectCodec.Encode(new InvokeResponse(), Wire));
+        Assert.True(lane!.TryAcquire());
 
-        DirectFrame.Write(worker!, DirectFrameKind.HostCall, 1, DirectCodec.Encode(new HostCallRequest { Function = "read" }, Wire));
+        await Assert.ThrowsAsync<IOException>(() => lane.InvokeAsync(new InvokeRequest { CallId = 2 }).WaitAsync(Bound));
 
-        await Eventually(() => violations.Count == 1);
-        Assert.Contains("no call in flight", Assert.Single(violations), StringComparison.Ordinal);
+        Assert.Contains(expected, Assert.Single(violations), StringComparison.Ordinal);
+        Assert.False(lane.IsOpen);
+        // The lane was closed with nothing sent on it: the worker's end reads its end, not the call.
+        Assert.Throws<EndOfStreamException>(() => workerReader!.TryRead(Bound, out _));
+    }
+
+    [Fact]
+    public async Task InvokeAsync_WorkerAnswersWithinThePoll_CompletesOnTheCallersThread()
+    {
+        // A peer that answers as fast as it can, and a lane that polls for up to a millisecond: on any machine most calls
+        // are answered before InvokeAsync returns (the caller read the answer itself). The count is loose on purpose;
+        // with no poll none would be.
+        await ConnectAsync(TimeSpan.FromMilliseconds(1));
+        var peer = new Thread(() =>
+        {
+            try
+            {
+                while (workerReader!.TryRead(null, out var frame))
+                {
+                    DirectFrame.Write(worker!, DirectFrameKind.InvokeResult, frame.Id, DirectCodec.Encode(new InvokeResponse { FuelConsumed = frame.Id }, Wire));
+                }
+            }
+            catch (Exception ex) when (ex is EndOfStreamException or SocketException or ObjectDisposedException)
+            {
+                // The test is over.
+            }
+        }) { IsBackground = true };
+        peer.Start();
+
+        var completedAtOnce = 0;
+        for (var id = 1; id <= 200; id++)
+        {
+            Assert.True(lane!.TryAcquire());
+            var call = lane.InvokeAsync(new InvokeRequest { CallId = id });
+            completedAtOnce += call.IsCompleted ? 1 : 0;
+            Assert.Equal(id, (await call.WaitAsync(Bound)).FuelConsumed);
+        }
+
+        Assert.True(completedAtOnce > 0, "no call was answered within the poll");
+        Assert.Empty(violations);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_AnswerAfterThePoll_IsReadByTheReaderThread()
+    {
+        await ConnectAsync();
+        for (var id = 1; id <= 3; id++)
+        {
+            Assert.True(lane!.TryAcquire());
+            var call = lane.InvokeAsync(new InvokeRequest { CallId = id });
+            ReadAtWorker(DirectFrameKind.Invoke, id);
+            await Task.Delay(20);
+            Assert.False(call.IsCompleted);
+
+            DirectFrame.Write(worker!, DirectFrameKind.HostCall, 1, DirectCodec.Encode(new HostCallRequest { Function = "read" }, Wire));
+            ReadAtWorker(DirectFrameKind.HostCallResult, 1);
+            DirectFrame.Write(worker!, DirectFrameKind.InvokeResult, id, DirectCodec.Encode(new InvokeResponse { FuelConsumed = id }, Wire));
+
+            Assert.Equal(id, (await call.WaitAsync(Bound)).FuelConsumed);
+        }
+
+        Assert.Empty(violations);
     }
 
     [Fact]
@@ -292,23 +356,13 @@ public sealed class DirectLaneTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, hostCalls, violations.Enqueue, () => false, TimeSpan.Zero, budget.Token).WaitAsync(Bound));
     }
 
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var until = DateTime.UtcNow + Bound;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < until, "timed out");
-            await Task.Delay(10);
-        }
-    }
-
-    private async Task ConnectAsync()
+    private async Task ConnectAsync(TimeSpan? spin = null)
     {
         using var listener = DirectLane.Listen(path);
         worker = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         worker.Connect(new UnixDomainSocketEndPoint(path));
         DirectFrame.Write(worker, DirectFrameKind.Hello, 0, Encoding.UTF8.GetBytes(Secret));
-        lane = await DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, (r, c) => hostCalls(r, c), violations.Enqueue, () => false, TimeSpan.FromMicroseconds(50), CancellationToken.None).WaitAsync(Bound);
+        lane = await DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, (r, c) => hostCalls(r, c), violations.Enqueue, () => false, spin ?? TimeSpan.FromMicroseconds(50), CancellationToken.None).WaitAsync(Bound);
         Assert.NotNull(lane);
         lane.Start("test-lane");
         workerReader = new DirectFrameReader(worker, 1 << 20);
