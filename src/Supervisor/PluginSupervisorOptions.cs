@@ -134,10 +134,11 @@ public sealed class PluginSupervisorOptions
 
     /// <summary>
     /// Gets or sets a value indicating whether each worker also gets a direct call lane (default off). The lane is a
-    /// second local socket beside the JSON-RPC channel, read by a dedicated thread at each end, that carries one call at a
-    /// time and the host calls it makes in fixed binary frames (same message types, same wire format), with no JSON-RPC
-    /// dispatch or thread-pool hand-off in the worker: a round trip then costs about what the operating system's own
-    /// pipe round trip does (docs/benchmarks.md). Everything else — handshake, load, batches, coalesced calls, status,
+    /// second local socket beside the JSON-RPC channel that carries one call at a time and the host calls it makes in
+    /// fixed binary frames (same message types, same wire format), with no JSON-RPC dispatch: the worker runs the call on
+    /// the lane's own thread, and the supervisor's caller reads the answer itself for a short while
+    /// (<see cref="DirectCallSpin"/>) before a dedicated reader thread takes over. A round trip then costs less than the
+    /// operating system's own pipe round trip between two .NET processes (docs/benchmarks.md). Everything else — handshake, load, batches, coalesced calls, status,
     /// stop — and a call that finds the lane busy (several calls of one plugin at once) use the channel. Limits, timeouts,
     /// fuel, the kill ladder, audit and statistics are the same on both paths; a worker that breaks the lane's protocol is
     /// killed like one that breaks the channel's. Costs one more socket per worker, and a thread in each process.
@@ -146,13 +147,15 @@ public sealed class PluginSupervisorOptions
 
     /// <summary>
     /// Gets or sets how long each end of a direct call lane polls for the other's next frame before it blocks (default
-    /// 200 µs; 0 to 1 ms; 0 never polls). The caller's thread reads its call's answer (and answers its host calls) itself
-    /// for up to this long after sending it, so a short call completes before the caller awaits it, with no thread woken
-    /// and no thread-pool hand-off; the worker polls for a host call's answer, and for the next call after answering one.
+    /// 200 µs; 0 to 1 ms; 0 never polls). The caller's thread reads its call's frames itself for up to this long from the
+    /// send (a fixed window, answering the host calls that come meanwhile), so a short call completes before the caller
+    /// awaits it, with no thread woken and no thread-pool hand-off; after it, the lane's reader thread takes over. The
+    /// worker polls for the next call after answering one, and each end polls for the other's frame during host calls.
     /// A wake-up of a blocked thread costs tens of microseconds on a VM, more than a short call's whole round trip: in one
     /// interleaved run here an <c>add</c> round trip took ≈ 23 µs p50 and ≈ 120–145 µs p99 with 200 µs, ≈ 21–28 and
-    /// ≈ 180–230 with 50 µs, ≈ 85–95 and ≈ 340–670 with 0 (docs/benchmarks.md). The price is up to this much CPU per
-    /// call at each end; an idle lane never polls. Used with <see cref="DirectCalls"/>.
+    /// ≈ 180–230 with 50 µs, ≈ 85–95 and ≈ 340–670 with 0 (docs/benchmarks.md). The price is CPU: up to this much per call
+    /// at each end, and per host call. A worker's polling counts against its <c>CpuCores</c> quota, so with a small quota
+    /// a lower value avoids throttling. An idle lane never polls. Used with <see cref="DirectCalls"/>.
     /// </summary>
     public TimeSpan DirectCallSpin { get; set; } = TimeSpan.FromMicroseconds(200);
 

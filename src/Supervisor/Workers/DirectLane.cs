@@ -203,12 +203,10 @@ internal sealed class DirectLane : IDisposable
         }
 
         Volatile.Write(ref pendingId, request.CallId);
-        if (SentUnasked() is { } unasked)
+        if (CheckBetweenCalls() is { } problem)
         {
-            // Between calls nobody reads: whatever the worker sent since the last answer is found here.
-            Volatile.Write(ref busy, 0);
-            Violate(unasked);
-            return Task.FromException<InvokeResponse>(new IOException($"the direct call lane closed: {unasked}"));
+            // The lane is closed now (and the worker killed if it sent something unasked); the lane stays taken.
+            return Task.FromException<InvokeResponse>(new IOException($"the direct call lane closed: {problem}"));
         }
 
         // A full fence, not a volatile write: the read of closed below must not move before it, or a Close running now
@@ -238,7 +236,7 @@ internal sealed class DirectLane : IDisposable
         if (!call.Task.IsCompleted)
         {
             // From here the reader thread reads the call's frames: the caller's thread no longer touches the socket.
-            readerTurn.Release();
+            WakeReader();
         }
 
         return call.Task;
@@ -287,35 +285,28 @@ internal sealed class DirectLane : IDisposable
     }
 
     /// <summary>
-    /// Reads the call's frames on the caller's thread for up to <see cref="spin"/> (again after each host call it
-    /// answers), so that a call answered within that time completes before the caller awaits it: no thread wakes up for
-    /// the answer and no continuation goes through the thread pool. On this VM a blocked thread's wake-up costs more than
-    /// a short call's whole round trip.
+    /// Reads the call's frames on the caller's thread for up to <see cref="spin"/> from the send, answering the host calls
+    /// that come meanwhile, so that a call answered within that time completes before the caller awaits it: no thread
+    /// wakes up for the answer and no continuation goes through the thread pool. On this VM a blocked thread's wake-up
+    /// costs more than a short call's whole round trip. The window is fixed: however many host calls a worker makes, the
+    /// caller's thread (a pool thread, usually) is given back after it, and the reader thread answers the rest.
     /// </summary>
     private void PollForAnswer(Task<InvokeResponse> call)
     {
         var until = Stopwatch.GetTimestamp() + (long)(spin.TotalSeconds * Stopwatch.Frequency);
         try
         {
-            for (var round = 1; !call.IsCompleted; round++)
+            for (var round = 1; !call.IsCompleted && Stopwatch.GetTimestamp() < until; round++)
             {
                 // A frame that has not fully arrived stays buffered for the next read, here or on the reader thread.
                 if ((reader.HasBufferedBytes || socket.Available > 0) && reader.TryRead(TimeSpan.Zero, out var frame))
                 {
-                    if (Dispatch(frame))
-                    {
-                        until = Stopwatch.GetTimestamp() + (long)(spin.TotalSeconds * Stopwatch.Frequency);
-                    }
-
-                    continue;
+                    Dispatch(frame);
                 }
-
-                if (Stopwatch.GetTimestamp() >= until)
+                else
                 {
-                    return;
+                    DirectFrameReader.Pause(round);
                 }
-
-                DirectFrameReader.Pause(round);
             }
         }
         catch (Exception ex)
@@ -324,25 +315,64 @@ internal sealed class DirectLane : IDisposable
         }
     }
 
-    /// <summary>Describes what the worker sent with no call in flight, if anything; a sound worker sends nothing between calls.</summary>
-    private string? SentUnasked()
+    /// <summary>
+    /// Looks at what the worker did since the last call: a sound worker sends nothing between calls and keeps its end
+    /// open. Between calls nobody reads, so this is where anything else is found.
+    /// </summary>
+    /// <returns>
+    /// <see langword="null"/> when the lane is fit for the next call; otherwise why not, with the lane closed — as a
+    /// protocol violation when the worker sent something unasked.
+    /// </returns>
+    private string? CheckBetweenCalls()
     {
+        string violation;
         try
         {
-            if (!reader.HasBufferedBytes && socket.Available == 0)
+            if (!reader.HasBufferedBytes && !socket.Poll(0, SelectMode.SelectRead))
             {
                 return null;
             }
 
-            return reader.TryRead(TimeSpan.Zero, out var frame)
+            if (!reader.HasBufferedBytes && socket.Available == 0)
+            {
+                // Readable with nothing to read: the worker's end is closed. Whoever fails the call tells a worker that
+                // exited from one that closed its lane and lives on (a violation too).
+                const string Closed = "the worker closed it between calls";
+                Close(Closed);
+                return Closed;
+            }
+
+            violation = reader.TryRead(TimeSpan.Zero, out var frame)
                 ? frame.Kind == DirectFrameKind.HostCall
                     ? $"made host call {frame.Id} with no call in flight on its direct lane"
                     : $"sent a {frame.Kind} frame ({frame.Id}) on its direct lane with no call in flight"
                 : "sent bytes on its direct lane with no call in flight";
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
         {
-            return $"sent something malformed on its direct lane with no call in flight ({ex.Message})";
+            violation = $"sent something malformed on its direct lane with no call in flight ({ex.Message})";
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Closed or disposed by this end (Dispose racing the call): not the worker's doing.
+            Close(ex.Message);
+            return ex.Message;
+        }
+
+        Violate(violation);
+        return violation;
+    }
+
+    /// <summary>Gives the reader thread a turn: to read the call in flight, or to see that the lane closed and end.</summary>
+    private void WakeReader()
+    {
+        try
+        {
+            readerTurn.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A turn is already waiting (a Close raced this caller's hand-over): the reader wakes once and finds out why.
         }
     }
 
@@ -583,13 +613,6 @@ internal sealed class DirectLane : IDisposable
         Interlocked.Exchange(ref pending, null)?.TrySetException(new IOException($"the direct call lane closed: {reason}"));
 
         // Lets the reader thread end, wherever it waits.
-        try
-        {
-            readerTurn.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // A caller handed it a turn it has not taken yet: it wakes for that one and sees the lane closed.
-        }
+        WakeReader();
     }
 }

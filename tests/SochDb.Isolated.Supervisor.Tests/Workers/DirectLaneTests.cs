@@ -242,39 +242,92 @@ public sealed class DirectLaneTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InvokeAsync_WorkerAnswersWithinThePoll_CompletesOnTheCallersThread()
+    public async Task InvokeAsync_WorkerAnswersWithinThePoll_IsReadOnTheCallersThread()
     {
-        // A peer that answers as fast as it can, and a lane that polls for up to a millisecond: on any machine most calls
-        // are answered before InvokeAsync returns (the caller read the answer itself). The count is loose on purpose;
-        // with no poll none would be.
-        await ConnectAsync(TimeSpan.FromMilliseconds(1));
-        var peer = new Thread(() =>
+        // A peer that makes one host call per call and answers as fast as it can, and a lane that polls for a
+        // millisecond: the handler records the thread that read the host call. With no poll it would always be the
+        // reader thread; the count is loose on purpose (a busy machine may miss the window now and then).
+        var readOn = 0;
+        hostCalls = (_, _) =>
         {
-            try
+            Volatile.Write(ref readOn, Environment.CurrentManagedThreadId);
+            return Task.FromResult(new HostCallResponse { Status = HostStatus.Ok });
+        };
+        await ConnectAsync(TimeSpan.FromMilliseconds(1));
+        StartPeer(frame =>
+        {
+            DirectFrame.Write(worker!, DirectFrameKind.HostCall, frame.Id, DirectCodec.Encode(new HostCallRequest { Function = "read" }, Wire));
+            if (!workerReader!.TryRead(Bound, out var answer) || answer.Kind != DirectFrameKind.HostCallResult)
             {
-                while (workerReader!.TryRead(null, out var frame))
-                {
-                    DirectFrame.Write(worker!, DirectFrameKind.InvokeResult, frame.Id, DirectCodec.Encode(new InvokeResponse { FuelConsumed = frame.Id }, Wire));
-                }
+                // No answer: the call is left unanswered and the test fails at its bound (no assertion off the test's thread).
+                return;
             }
-            catch (Exception ex) when (ex is EndOfStreamException or SocketException or ObjectDisposedException)
-            {
-                // The test is over.
-            }
-        }) { IsBackground = true };
-        peer.Start();
 
-        var completedAtOnce = 0;
+            DirectFrame.Write(worker!, DirectFrameKind.InvokeResult, frame.Id, DirectCodec.Encode(new InvokeResponse { FuelConsumed = frame.Id }, Wire));
+        });
+
+        var onCaller = 0;
         for (var id = 1; id <= 200; id++)
         {
             Assert.True(lane!.TryAcquire());
+            var caller = Environment.CurrentManagedThreadId;
+            Volatile.Write(ref readOn, 0);
             var call = lane.InvokeAsync(new InvokeRequest { CallId = id });
-            completedAtOnce += call.IsCompleted ? 1 : 0;
+            onCaller += call.IsCompleted && Volatile.Read(ref readOn) == caller ? 1 : 0;
             Assert.Equal(id, (await call.WaitAsync(Bound)).FuelConsumed);
         }
 
-        Assert.True(completedAtOnce > 0, "no call was answered within the poll");
+        Assert.True(onCaller > 0, "no call was read on its caller's thread");
         Assert.Empty(violations);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_WorkerStreamsHostCalls_GivesTheCallersThreadBackAfterThePoll()
+    {
+        // A worker that answers every host-call answer with another host call, for ever: the caller's thread leaves after
+        // its window however many come, the reader thread answers the rest, and the deadline's Abort ends the call.
+        await ConnectAsync(TimeSpan.FromMilliseconds(1));
+        var hostCallsMade = 0;
+        StartPeer(frame =>
+        {
+            for (var sequence = 1L; ; sequence++)
+            {
+                DirectFrame.Write(worker!, DirectFrameKind.HostCall, sequence, DirectCodec.Encode(new HostCallRequest { Function = "read" }, Wire));
+                Interlocked.Increment(ref hostCallsMade);
+                if (!workerReader!.TryRead(Bound, out _))
+                {
+                    return;
+                }
+            }
+        });
+        Assert.True(lane!.TryAcquire());
+
+        // StartNew, not Run: the point is that InvokeAsync itself returns (Run would unwrap and await the call).
+        var call = await Task.Factory.StartNew(() => lane.InvokeAsync(new InvokeRequest { CallId = 1 }), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default).WaitAsync(Bound);
+        var seen = Volatile.Read(ref hostCallsMade);
+        await Eventually(() => Volatile.Read(ref hostCallsMade) > seen + 10);
+        Assert.False(call.IsCompleted);
+        lane.Abort(1, "the call's deadline passed");
+
+        var ex = await Assert.ThrowsAsync<IOException>(() => call.WaitAsync(Bound));
+        Assert.Contains("deadline", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(violations);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_WorkerClosedTheLaneBetweenCalls_FailsTheCallWithoutSendingIt()
+    {
+        await ConnectAsync();
+        worker!.Shutdown(SocketShutdown.Send);
+        Assert.True(lane!.TryAcquire());
+
+        var ex = await Assert.ThrowsAsync<IOException>(() => lane.InvokeAsync(new InvokeRequest { CallId = 1 }).WaitAsync(Bound));
+
+        // The lane cannot tell an exited worker from a live one that closed it: its owner does, and only then calls it a violation.
+        Assert.Contains("closed it between calls", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(violations);
+        Assert.False(lane.IsOpen);
+        Assert.Throws<EndOfStreamException>(() => workerReader!.TryRead(Bound, out _));
     }
 
     [Fact]
@@ -322,6 +375,7 @@ public sealed class DirectLaneTests : IAsyncLifetime
         lane.Dispose();
 
         await Assert.ThrowsAsync<IOException>(() => lane.InvokeAsync(new InvokeRequest { CallId = 1 }).WaitAsync(Bound));
+        Assert.Empty(violations);
     }
 
     [Fact]
@@ -354,6 +408,35 @@ public sealed class DirectLaneTests : IAsyncLifetime
         using var budget = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => DirectLane.AcceptAsync(listener, Secret, Wire, 1 << 20, hostCalls, violations.Enqueue, () => false, TimeSpan.Zero, budget.Token).WaitAsync(Bound));
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow + Bound;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, "timed out");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Plays the worker on a thread of its own: hands each call it reads to <paramref name="serve"/> until the lane closes.</summary>
+    private void StartPeer(Action<DirectFrame> serve)
+    {
+        new Thread(() =>
+        {
+            try
+            {
+                while (workerReader!.TryRead(null, out var frame))
+                {
+                    serve(frame);
+                }
+            }
+            catch (Exception ex) when (ex is EndOfStreamException or SocketException or ObjectDisposedException)
+            {
+                // The lane closed: the test is over.
+            }
+        }) { IsBackground = true, Name = "test-peer" }.Start();
     }
 
     private async Task ConnectAsync(TimeSpan? spin = null)
