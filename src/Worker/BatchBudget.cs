@@ -21,13 +21,14 @@ internal sealed class BatchBudget(long fuelBudget, long batchTimeoutMs)
     /// <summary>Gives the next row its limits, or the error it fails with because a budget is spent.</summary>
     /// <param name="rowFuel">The per-row fuel limit.</param>
     /// <param name="rowTimeoutMs">The per-row timeout.</param>
+    /// <param name="now">The row's start, a <see cref="Stopwatch"/> timestamp.</param>
     /// <param name="fuel">The row's fuel.</param>
     /// <param name="timeoutMs">The row's timeout.</param>
     /// <returns><see langword="null"/> when the row may run; otherwise its error.</returns>
-    public WorkerError? StartRow(long rowFuel, long rowTimeoutMs, out long fuel, out long timeoutMs)
+    public WorkerError? StartRow(long rowFuel, long rowTimeoutMs, long now, out long fuel, out long timeoutMs)
     {
         fuel = Math.Min(rowFuel, fuelLeft);
-        timeoutMs = batchTimeoutMs - (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        timeoutMs = batchTimeoutMs - (long)Stopwatch.GetElapsedTime(started, now).TotalMilliseconds;
         if (fuel <= 0)
         {
             // The lifetime budget is spent: the row fails as a single call would, without running.

@@ -490,7 +490,7 @@ internal sealed class WorkerService : IDisposable
         var rows = new InvokeResponse[request.Rows.Length];
         for (var i = 0; i < rows.Length; i++)
         {
-            var skipped = budget.StartRow(request.Fuel, request.TimeoutMs, out var fuel, out var timeoutMs);
+            var skipped = budget.StartRow(request.Fuel, request.TimeoutMs, Stopwatch.GetTimestamp(), out var fuel, out var timeoutMs);
             if (skipped is not null)
             {
                 rows[i] = new InvokeResponse { Error = skipped };
@@ -540,7 +540,8 @@ internal sealed class WorkerService : IDisposable
         var values = new long[width];
         for (var i = 0; i < count; i++)
         {
-            var skipped = budget.StartRow(request.Fuel, request.TimeoutMs, out var fuel, out var timeoutMs);
+            var now = Stopwatch.GetTimestamp();
+            var skipped = budget.StartRow(request.Fuel, request.TimeoutMs, now, out var fuel, out var timeoutMs);
             if (skipped is not null)
             {
                 failedRows.Add(i);
@@ -553,7 +554,7 @@ internal sealed class WorkerService : IDisposable
                 args[c] = PackedValues.Read(packed.Values, (i * columns) + c);
             }
 
-            var outcome = instance.InvokeRow(new PackedRowCall(request.CallId, request.Function, packed.Types, fuel, timeoutMs, request.TraceParent), args, values);
+            var outcome = instance.InvokeRow(new PackedRowCall(request.CallId, request.Function, packed.Types, fuel, timeoutMs, request.TraceParent, now), args, values);
             budget.Consumed(outcome.FuelConsumed);
             if (outcome.Failure is { } failure)
             {

@@ -11,7 +11,7 @@ namespace SochDb.Isolated.Worker.Wasm;
 /// <remarks>
 /// The epoch follows real time from the moment ticking resumes (it catches up after an oversleep rather than
 /// drifting), so a deadline of N ticks fires between N-1 and N tick lengths after it was set.
-/// One ticker serves every store of the engine: <see cref="Enter"/> and <see cref="Exit"/> count calls atomically, so
+/// One ticker serves every store of the engine: <see cref="Enter"/> and <see cref="Exit()"/> count calls atomically, so
 /// calls overlapping on several instances keep it ticking until the last one ends, and each store's deadline is its own.
 /// </remarks>
 internal sealed class EpochTicker : IDisposable
@@ -51,9 +51,13 @@ internal sealed class EpochTicker : IDisposable
     }
 
     /// <summary>Marks a call as finished.</summary>
-    public void Exit()
+    public void Exit() => Exit(Stopwatch.GetTimestamp());
+
+    /// <summary>Marks a call as finished at <paramref name="at"/>, a <see cref="Stopwatch"/> timestamp the caller already took.</summary>
+    /// <param name="at">When the call ended.</param>
+    public void Exit(long at)
     {
-        Volatile.Write(ref lastExit, Stopwatch.GetTimestamp());
+        Volatile.Write(ref lastExit, at);
         Interlocked.Decrement(ref active);
     }
 

@@ -54,12 +54,19 @@ internal sealed class HostBridge
     /// <param name="id">The supervisor's call id (0 while loading).</param>
     /// <param name="budget">The call's wall-clock budget.</param>
     /// <param name="trace">The call's W3C <c>traceparent</c>, echoed in its host calls so they join its trace.</param>
-    public void Begin(long id, TimeSpan budget, string? trace = null)
+    public void Begin(long id, TimeSpan budget, string? trace = null) => Begin(id, budget, trace, Stopwatch.GetTimestamp());
+
+    /// <summary>Marks the start of a plugin call that started at <paramref name="started"/>.</summary>
+    /// <param name="id">The supervisor's call id.</param>
+    /// <param name="budget">The call's wall-clock budget, from <paramref name="started"/>.</param>
+    /// <param name="trace">The call's W3C <c>traceparent</c>.</param>
+    /// <param name="started">The call's start, a <see cref="Stopwatch"/> timestamp.</param>
+    public void Begin(long id, TimeSpan budget, string? trace, long started)
     {
         callId = id;
         traceParent = trace;
         DeadlinePassed = false;
-        deadline = Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * Stopwatch.Frequency);
+        deadline = started + (long)(budget.TotalSeconds * Stopwatch.Frequency);
     }
 
     /// <summary>Marks the end of the plugin call.</summary>
