@@ -199,7 +199,11 @@ public sealed partial class DirectCallTests : SupervisorTestBase
         // The caller's host call (call_plugin) waits on the callee's spin until the caller's budget runs out.
         var error = await Assert.ThrowsAnyAsync<PluginException>(() => supervisor.InvokeAsync("caller", "call_named", [PluginValue.String("callee"), PluginValue.String("spin_bytes"), PluginValue.Bytes("x"u8.ToArray())])).DefaultTimeout();
         Assert.Equal(ErrorKind.Timeout, error.Kind);
-        await Task.Delay(200);
+
+        // The callee's spin ends at the caller's deadline too (its budget is capped to it), but on a loaded machine its
+        // answer can trail the caller's by more than a fixed pause: the next call waits for it, so that its own 500 ms
+        // measure the lanes, not the tail of the spin (one CI run timed out here after a 200 ms pause).
+        await Eventually.WaitForAsync(() => supervisor.GetPluginStats("callee").CallsInFlight == 0, "the callee's spin to end");
         var next = await supervisor.InvokeAsync("caller", "call_named", [PluginValue.String("callee"), PluginValue.String("upper"), PluginValue.Bytes("lane"u8.ToArray())]).DefaultTimeout();
 
         Assert.True(next.Values[0].AsI64() > 0);
